@@ -1,0 +1,97 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Thrown when a server binary needed by the integration tests is not installed. */
+export class MissingServerError extends Error {
+  override readonly name = 'MissingServerError';
+  constructor(
+    readonly binary: string,
+    readonly installCommand: string,
+  ) {
+    super(`${binary} is not installed; install it with: ${installCommand} (or run: npm run setup:test-servers)`);
+  }
+}
+
+/** Resolves a binary on PATH (plus extra dirs), or throws MissingServerError with the install command. */
+export function requireBinary(binary: string, installCommand: string, extraDirs: string[] = []): string {
+  const path = [...extraDirs, process.env.PATH ?? ''].join(':');
+  const found = spawnSync('sh', ['-c', `command -v ${binary}`], { env: { ...process.env, PATH: path }, encoding: 'utf8' });
+  const resolved = found.stdout.trim();
+  if (found.status !== 0 || resolved === '') throw new MissingServerError(binary, installCommand);
+  return resolved;
+}
+
+export function makeTempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `acs-${prefix}-`));
+}
+
+/** A server process the harness owns, in its own process group. */
+export interface OwnedProcess {
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stderr/stdout so far (for failure messages). */
+  output(): string;
+  /** SIGTERM, then SIGKILL after the grace period; removes the temp dir when given. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function spawnOwned(cmd: string, args: string[], opts: { cwd?: string; tempDir?: string; env?: NodeJS.ProcessEnv } = {}): OwnedProcess {
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (b: Buffer) => {
+    out = (out + b.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  // The harness must never leave servers behind when jest exits abruptly.
+  const killOnExit = () => killGroup(child, 'SIGKILL');
+  process.once('exit', killOnExit);
+  let stopped: Promise<void> | undefined;
+  return {
+    child,
+    output: () => out,
+    stop(graceMs = 5_000) {
+      stopped ??= new Promise<void>((resolve) => {
+        process.removeListener('exit', killOnExit);
+        const done = () => {
+          clearTimeout(timer);
+          if (opts.tempDir) rmSync(opts.tempDir, { recursive: true, force: true });
+          resolve();
+        };
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
+        child.once('exit', done);
+        killGroup(child, 'SIGTERM');
+      });
+      return stopped;
+    },
+  };
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Polls `probe` until it resolves true; fails with the server's output if the process
+ * exits or the deadline passes. Polling a readiness probe is synchronisation on a real
+ * condition, not a sleep.
+ */
+export async function waitReady(proc: OwnedProcess, what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.child.exitCode !== null) throw new Error(`${what} exited with ${proc.child.exitCode}:\n${proc.output()}`);
+    if (await probe().catch(() => false)) return;
+    if (Date.now() > deadline) {
+      await proc.stop(100);
+      throw new Error(`${what} was not ready after ${timeoutMs} ms:\n${proc.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
