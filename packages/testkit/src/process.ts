@@ -6,11 +6,39 @@ import { join } from 'node:path';
 /** Thrown when a server binary needed by the integration tests is not installed. */
 export class MissingServerError extends Error {
   override readonly name = 'MissingServerError';
+  readonly code = 'MISSING_SERVER';
   constructor(
     readonly binary: string,
     readonly installCommand: string,
   ) {
     super(`${binary} is not installed; install it with: ${installCommand} (or run: npm run setup:test-servers)`);
+  }
+}
+
+/** Thrown when a server binary is installed but cannot even report its version (a broken build). */
+export class UnusableServerError extends Error {
+  override readonly name = 'UnusableServerError';
+  readonly code = 'UNUSABLE_SERVER';
+  constructor(
+    readonly binary: string,
+    readonly installCommand: string,
+    readonly detail: string,
+  ) {
+    super(`${binary} is installed but does not run; reinstall it with: ${installCommand}\n${detail}`);
+  }
+}
+
+/** Thrown when a server process exits or is not ready in time; carries what it printed. */
+export class ServerStartError extends Error {
+  override readonly name = 'ServerStartError';
+  readonly code = 'SERVER_START_FAILED';
+  constructor(
+    readonly server: string,
+    readonly reason: 'exited' | 'timeout',
+    readonly output: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${server} ${reason === 'exited' ? 'exited before it was ready' : 'was not ready in time'}:\n${output}`, options);
   }
 }
 
@@ -86,11 +114,18 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 export async function waitReady(proc: OwnedProcess, what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (proc.child.exitCode !== null) throw new Error(`${what} exited with ${proc.child.exitCode}:\n${proc.output()}`);
-    if (await probe().catch(() => false)) return;
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
+      throw new ServerStartError(what, 'exited', `exit ${proc.child.exitCode ?? proc.child.signalCode}\n${proc.output()}`);
+    }
+    let lastError: unknown;
+    const ready = await probe().catch((err: unknown) => {
+      lastError = err;
+      return false;
+    });
+    if (ready) return;
     if (Date.now() > deadline) {
       await proc.stop(100);
-      throw new Error(`${what} was not ready after ${timeoutMs} ms:\n${proc.output()}`);
+      throw new ServerStartError(what, 'timeout', `after ${timeoutMs} ms\n${proc.output()}`, { cause: lastError });
     }
     await new Promise((r) => setTimeout(r, 50));
   }
