@@ -1,0 +1,166 @@
+// The only module that knows xml2js. Everything else sees `XmlElement`, so a faster
+// parser could replace xml2js here without touching the codec.
+import xml2js from 'xml2js';
+
+export interface XmlAttribute {
+  /** Namespace URI ('' when unqualified). */
+  uri: string;
+  local: string;
+  value: string;
+}
+
+export interface XmlElement {
+  /** Namespace URI ('' when unqualified); an undeclared prefix resolves to `urn:acs:unbound:<prefix>`. */
+  uri: string;
+  local: string;
+  attrs: XmlAttribute[];
+  children: XmlElement[];
+  /** Concatenated character data of this element (CDATA included), untrimmed. */
+  text: string;
+}
+
+export const UNBOUND_NS_PREFIX = 'urn:acs:unbound:';
+
+export class XmlSyntaxError extends Error {
+  override readonly name = 'XmlSyntaxError';
+}
+
+// Shape of what xml2js produces with the options below.
+interface RawAttr {
+  value: string;
+  local: string;
+  uri: string;
+}
+interface RawNode {
+  '#name': string;
+  $ns?: { uri: string; local: string };
+  $?: Record<string, RawAttr>;
+  $$?: RawNode[];
+  _?: string;
+}
+
+// `xmlnskey` exists in xml2js but is missing from @types/xml2js.
+const PARSER_OPTIONS: xml2js.ParserOptions & { xmlnskey: string } = {
+  xmlns: true,
+  strict: true,
+  async: false,
+  explicitRoot: false,
+  explicitChildren: true,
+  preserveChildrenOrder: true,
+  // Text as ordered children keeps whitespace-only values (" " is a legal xsd:string).
+  charsAsChildren: true,
+  includeWhiteChars: true,
+  explicitCharkey: true,
+  attrkey: '$',
+  charkey: '_',
+  childkey: '$$',
+  xmlnskey: '$ns',
+};
+
+const MAX_UNBOUND_RETRIES = 8;
+
+/**
+ * Parse a whole document. Throws only XmlSyntaxError.
+ * Undeclared prefixes (seen on CPE fault bodies) are bound to a placeholder URI and the
+ * document re-parsed, each one reported in `unbound`.
+ */
+export function parseXml(text: string): { root: XmlElement; unbound: string[] } {
+  const unbound: string[] = [];
+  let doc = text;
+  for (let attempt = 0; ; attempt++) {
+    const outcome = parseOnce(doc);
+    if ('root' in outcome) return { root: outcome.root, unbound };
+    const prefix = /^Unbound namespace prefix: "([^"]+)"/.exec(outcome.error.message)?.[1]?.split(':')[0];
+    if (prefix === undefined || attempt >= MAX_UNBOUND_RETRIES || unbound.includes(prefix)) {
+      throw new XmlSyntaxError(firstLine(outcome.error.message), { cause: outcome.error });
+    }
+    const bound = bindPrefixOnRoot(doc, prefix);
+    if (bound === undefined) throw new XmlSyntaxError(firstLine(outcome.error.message), { cause: outcome.error });
+    unbound.push(prefix);
+    doc = bound;
+  }
+}
+
+function parseOnce(text: string): { root: XmlElement } | { error: Error } {
+  // xml2js may call back synchronously, throw, or call back twice (error after end):
+  // keep the first outcome only.
+  let settled: { root: XmlElement } | { error: Error } | undefined;
+  try {
+    const parser = new xml2js.Parser(PARSER_OPTIONS);
+    parser.parseString(text, (err: Error | null, result: unknown) => {
+      if (settled) return;
+      if (err) settled = { error: err instanceof Error ? err : new Error(String(err)) };
+      else if (result === null || typeof result !== 'object') settled = { error: new Error('no root element') };
+      else settled = { root: convert(result as RawNode) };
+    });
+  } catch (e) {
+    // Reached after `end` too: xml2js resets its listeners at the root's end tag, so a
+    // syntax error in trailing content surfaces as a throw. Trailing junk is malformed.
+    settled = { error: e instanceof Error ? e : new Error(String(e)) };
+  }
+  return settled ?? { error: new Error('XML parser did not finish (truncated document?)') };
+}
+
+function convert(node: RawNode): XmlElement {
+  const children: XmlElement[] = [];
+  let text = '';
+  for (const child of node.$$ ?? []) {
+    if (child['#name'] === '__text__') text += child._ ?? '';
+    else children.push(convert(child));
+  }
+  const attrs: XmlAttribute[] = [];
+  for (const a of Object.values(node.$ ?? {})) attrs.push({ uri: a.uri ?? '', local: a.local, value: a.value });
+  const uri = node.$ns?.uri ?? '';
+  return {
+    uri: isUnresolvedPrefix(uri, node['#name']) ? UNBOUND_NS_PREFIX + uri : uri,
+    local: node.$ns?.local ?? node['#name'],
+    attrs,
+    children,
+    text,
+  };
+}
+
+// sax stores the bare prefix as the URI when it cannot resolve it (only reached if a
+// retry did not bind it, which parseXml prevents; kept as a guard).
+function isUnresolvedPrefix(uri: string, qname: string): boolean {
+  return uri !== '' && !uri.includes(':') && qname.startsWith(uri + ':');
+}
+
+function bindPrefixOnRoot(doc: string, prefix: string): string | undefined {
+  if (!/^[A-Za-z_][\w.-]*$/.test(prefix)) return undefined;
+  // The root start tag is the first '<' followed by a name character.
+  const m = /<[A-Za-z_][\w.:-]*/.exec(doc);
+  if (!m) return undefined;
+  const at = m.index + m[0].length;
+  return `${doc.slice(0, at)} xmlns:${prefix}="${UNBOUND_NS_PREFIX}${prefix}"${doc.slice(at)}`;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}
+
+// ---------------------------------------------------------------------------
+// Serialisation helpers (our own minimal writer: the codec emits a fixed shape).
+
+// XML 1.0 Char production: anything else cannot travel, even as a character reference.
+// eslint-disable-next-line no-control-regex
+const ILLEGAL_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function findIllegalXmlChar(s: string): number {
+  const m = ILLEGAL_XML_CHAR.exec(s);
+  return m ? m.index : -1;
+}
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  // A literal CR would be normalised to LF by the reader; a reference survives.
+  '\r': '&#13;',
+};
+
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>"'\r]/g, (c) => ESCAPES[c] ?? c);
+}
