@@ -7,3 +7,5 @@ export { startRedis, REDIS_INSTALL } from './redis.js';
 export type { RedisServer } from './redis.js';
 export { startFerretDb, goBinDirs, FERRETDB_INSTALL, FERRETDB_VERSION } from './ferretdb.js';
 export type { FerretDbServer } from './ferretdb.js';
+export { startProsody, PROSODY_INSTALL, OPENSSL_INSTALL } from './prosody.js';
+export type { ProsodyServer, ProsodyOptions, XmppAccount } from './prosody.js';
