@@ -1,0 +1,181 @@
+// Builders shared by both adapters, so defaults and normalisation cannot drift between them.
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_TASK_MAX_ATTEMPTS, StoreValidationError } from './device-store.js';
+import { TASK_TYPES } from './types.js';
+import type {
+  ConnectionRequestInfo,
+  Credential,
+  CredentialInput,
+  Device,
+  DeviceType,
+  DeviceTypeInput,
+  DeviceTypeMatch,
+  DeviceTypePatch,
+  DeviceUpsert,
+  EpochMs,
+  Fault,
+  FaultInput,
+  Task,
+  TaskInput,
+} from './types.js';
+
+export function newId(): string {
+  return randomUUID();
+}
+
+export function normaliseTags(tags: readonly string[]): string[] {
+  return [...new Set(tags)].sort();
+}
+
+const NO_CONNREQ: ConnectionRequestInfo = {
+  connectionRequestURL: null,
+  udpConnectionRequestAddress: null,
+  natDetected: null,
+  connReqJabberID: null,
+};
+
+/** The device after applying an upsert: undefined keeps, null clears. */
+export function mergeDevice(existing: Device | null, input: DeviceUpsert, now: EpochMs): Device {
+  const base: Device = existing ?? {
+    id: input.id,
+    manufacturer: null,
+    oui: input.oui,
+    productClass: input.productClass,
+    serialNumber: input.serialNumber,
+    hardwareVersion: null,
+    softwareVersion: null,
+    deviceTypeId: null,
+    tags: [],
+    lastInformAt: null,
+    lastBootAt: null,
+    lastBootstrapAt: null,
+    sourceIp: null,
+    connectionRequest: { ...NO_CONNREQ },
+    connectionRequestAuth: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const pick = <K extends keyof DeviceUpsert & keyof Device>(key: K): Device[K] =>
+    (input[key] === undefined ? base[key] : input[key]) as Device[K];
+  const cr = input.connectionRequest ?? {};
+  return {
+    ...base,
+    oui: input.oui,
+    productClass: input.productClass,
+    serialNumber: input.serialNumber,
+    manufacturer: pick('manufacturer'),
+    hardwareVersion: pick('hardwareVersion'),
+    softwareVersion: pick('softwareVersion'),
+    deviceTypeId: pick('deviceTypeId'),
+    lastInformAt: pick('lastInformAt'),
+    lastBootAt: pick('lastBootAt'),
+    lastBootstrapAt: pick('lastBootstrapAt'),
+    sourceIp: pick('sourceIp'),
+    connectionRequestAuth: pick('connectionRequestAuth'),
+    connectionRequest: {
+      connectionRequestURL: cr.connectionRequestURL === undefined ? base.connectionRequest.connectionRequestURL : cr.connectionRequestURL,
+      udpConnectionRequestAddress:
+        cr.udpConnectionRequestAddress === undefined ? base.connectionRequest.udpConnectionRequestAddress : cr.udpConnectionRequestAddress,
+      natDetected: cr.natDetected === undefined ? base.connectionRequest.natDetected : cr.natDetected,
+      connReqJabberID: cr.connReqJabberID === undefined ? base.connectionRequest.connReqJabberID : cr.connReqJabberID,
+    },
+    updatedAt: now,
+  };
+}
+
+function cleanMatch(match: DeviceTypeMatch | undefined): DeviceTypeMatch {
+  const out: DeviceTypeMatch = {};
+  // Empty strings would match nothing useful; they mean "not a criterion".
+  if (match?.oui) out.oui = match.oui.toUpperCase();
+  if (match?.productClass) out.productClass = match.productClass;
+  if (match?.serialPattern) out.serialPattern = match.serialPattern;
+  return out;
+}
+
+export function newDeviceType(input: DeviceTypeInput, now: EpochMs): DeviceType {
+  if (input.name.trim() === '') throw new StoreValidationError('device type name must not be empty');
+  return {
+    id: input.id ?? newId(),
+    name: input.name,
+    match: cleanMatch(input.match),
+    catchAll: input.catchAll ?? false,
+    priority: input.priority ?? 0,
+    onboarding: input.onboarding ?? true,
+    profile: input.profile ?? [],
+    connectionRequestCredentials: input.connectionRequestCredentials ?? { mode: 'generate', usernameTemplate: 'cr-{serialNumber}', passwordLength: 24 },
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+export function patchDeviceType(existing: DeviceType, patch: DeviceTypePatch, now: EpochMs): DeviceType {
+  if (patch.name !== undefined && patch.name.trim() === '') throw new StoreValidationError('device type name must not be empty');
+  return {
+    ...existing,
+    name: patch.name ?? existing.name,
+    match: patch.match === undefined ? existing.match : cleanMatch(patch.match),
+    catchAll: patch.catchAll ?? existing.catchAll,
+    priority: patch.priority ?? existing.priority,
+    onboarding: patch.onboarding ?? existing.onboarding,
+    profile: patch.profile ?? existing.profile,
+    connectionRequestCredentials: patch.connectionRequestCredentials ?? existing.connectionRequestCredentials,
+    updatedAt: now,
+  };
+}
+
+export function newCredential(input: CredentialInput, now: EpochMs): Credential {
+  if (input.username === '') throw new StoreValidationError('credential username must not be empty');
+  return {
+    id: input.id ?? newId(),
+    username: input.username,
+    scope: input.scope.kind === 'device' ? { kind: 'device', deviceId: input.scope.deviceId } : { kind: 'deviceType', deviceTypeId: input.scope.deviceTypeId },
+    realm: input.realm,
+    ha1: input.ha1,
+    basicHash: input.basicHash,
+    status: input.status ?? 'active',
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+export function scopeId(scope: Credential['scope']): string {
+  return scope.kind === 'device' ? scope.deviceId : scope.deviceTypeId;
+}
+
+export function newTask(deviceId: string, seq: number, input: TaskInput, now: EpochMs): Task {
+  if (!(TASK_TYPES as readonly string[]).includes(input.type)) throw new StoreValidationError(`unknown task type ${String(input.type)}`);
+  const maxAttempts = input.maxAttempts ?? DEFAULT_TASK_MAX_ATTEMPTS;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new StoreValidationError('maxAttempts must be a positive integer');
+  return {
+    id: input.id ?? newId(),
+    deviceId,
+    seq,
+    type: input.type,
+    args: input.args,
+    status: 'pending',
+    attempts: 0,
+    maxAttempts,
+    expiresAt: input.expiresAt ?? null,
+    result: null,
+    fault: null,
+    cancelReason: null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    finishedAt: null,
+  } as Task;
+}
+
+export function newFault(input: FaultInput, now: EpochMs): Fault {
+  return {
+    id: input.id ?? newId(),
+    deviceId: input.deviceId,
+    taskId: input.taskId ?? null,
+    code: input.code,
+    message: input.message,
+    detail: input.detail ?? null,
+    retries: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+}

@@ -1,0 +1,33 @@
+// The task lifecycle as pure functions; adapters persist the result with a conditional write so
+// two sessions racing on one task cannot both win.
+import type { EpochMs, JsonValue, Task, TaskFault } from './types.js';
+
+export function claim(t: Task, now: EpochMs): Task | null {
+  if (t.status !== 'pending' || (t.expiresAt !== null && t.expiresAt <= now)) return null;
+  return { ...t, status: 'running', attempts: t.attempts + 1, startedAt: now, updatedAt: now };
+}
+
+export function release(t: Task, now: EpochMs): Task | null {
+  return t.status === 'running' ? { ...t, status: 'pending', updatedAt: now } : null;
+}
+
+export function complete(t: Task, result: JsonValue | null, now: EpochMs): Task | null {
+  return t.status === 'running' ? { ...t, status: 'done', result, finishedAt: now, updatedAt: now } : null;
+}
+
+export function fail(t: Task, fault: TaskFault, now: EpochMs): Task | null {
+  if (t.status !== 'running') return null;
+  const final = t.attempts >= t.maxAttempts;
+  return { ...t, status: final ? 'fault' : 'pending', fault: { code: fault.code, message: fault.message }, finishedAt: final ? now : null, updatedAt: now };
+}
+
+/** null: already finished, nothing to change. */
+export function cancel(t: Task, reason: 'user' | 'expired', now: EpochMs): Task | null {
+  if (t.status !== 'pending' && t.status !== 'running') return null;
+  return { ...t, status: 'cancelled', cancelReason: reason, finishedAt: now, updatedAt: now };
+}
+
+export function requeue(t: Task, now: EpochMs): Task | null {
+  if (t.status !== 'fault' && t.status !== 'cancelled') return null;
+  return { ...t, status: 'pending', attempts: 0, fault: null, cancelReason: null, finishedAt: null, startedAt: null, updatedAt: now };
+}
