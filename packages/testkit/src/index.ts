@@ -9,3 +9,5 @@ export { startFerretDb, goBinDirs, FERRETDB_INSTALL, FERRETDB_VERSION } from './
 export type { FerretDbServer } from './ferretdb.js';
 export { startProsody, PROSODY_INSTALL, OPENSSL_INSTALL } from './prosody.js';
 export type { ProsodyServer, ProsodyOptions, XmppAccount } from './prosody.js';
+export { startHaproxy, HAPROXY_INSTALL } from './haproxy.js';
+export type { HaproxyServer, HaproxyOptions, HaproxyBackend } from './haproxy.js';

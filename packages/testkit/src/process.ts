@@ -28,17 +28,23 @@ export class UnusableServerError extends Error {
   }
 }
 
+const START_FAILURES = {
+  exited: 'exited before it was ready',
+  timeout: 'was not ready in time',
+  'invalid-config': 'rejected its generated config',
+} as const;
+
 /** Thrown when a server process exits or is not ready in time; carries what it printed. */
 export class ServerStartError extends Error {
   override readonly name = 'ServerStartError';
   readonly code = 'SERVER_START_FAILED';
   constructor(
     readonly server: string,
-    readonly reason: 'exited' | 'timeout',
+    readonly reason: 'exited' | 'timeout' | 'invalid-config',
     readonly output: string,
     options?: { cause?: unknown },
   ) {
-    super(`${server} ${reason === 'exited' ? 'exited before it was ready' : 'was not ready in time'}:\n${output}`, options);
+    super(`${server} ${START_FAILURES[reason]}:\n${output}`, options);
   }
 }
 
