@@ -1,1 +1,35 @@
-export {};
+export { createCpe, CPE_RPC_METHODS, DEFAULT_CWMP_NAMESPACE } from './cpe.js';
+export type { Cpe, CpeOptions, CpeConnectionRequestOptions, AcsAuthMode, SessionResult } from './cpe.js';
+export { createFleet } from './fleet.js';
+export type { Fleet, FleetOptions, FleetModel, FleetStats } from './fleet.js';
+export { createHttpConnectionRequestEndpoint } from './connection-request.js';
+export type {
+  ConnectionRequestEndpoint,
+  ConnectionRequestBehaviour,
+  ConnectionRequestCredentials,
+  HttpConnectionRequestOptions,
+} from './connection-request.js';
+export {
+  SessionError,
+  AcsAuthError,
+  AcsUnavailableError,
+  AcsHttpError,
+  AcsUnreachableError,
+  SessionTimeoutError,
+  CwmpProtocolError,
+  CpeStoppedError,
+} from './errors.js';
+export type { SessionErrorCode } from './errors.js';
+export { createDataModel, canonicalPath, compareNames, defaultValue, expandObjects } from './model/data-model.js';
+export type { DataModel, DataModelSpec, NodeInit, ParameterChange, ChangeSource } from './model/data-model.js';
+export { bundledModelSpec, readModelFile, BUNDLED_MODELS } from './model/bundled.js';
+export type { BundledModelName } from './model/bundled.js';
+export { parseCsvModel, loadCsvModel, csvModelSpec } from './model/csv-loader.js';
+export type { CsvModel } from './model/csv-loader.js';
+export { ModelError } from './model/errors.js';
+export type { ModelErrorCode } from './model/errors.js';
+export type { ModelFile, ModelObject, ModelParameter } from './model/model-file.js';
+export { fillTemplate, macForIndex, wanIpForIndex, TemplateError } from './model/templating.js';
+export type { ModelContext } from './model/templating.js';
+export { summarize, percentile } from './stats.js';
+export type { SessionSummary } from './stats.js';

@@ -1,0 +1,660 @@
+import { randomBytes } from 'node:crypto';
+import { CwmpParseError, decode, encode, makeFault } from '@acs/cwmp';
+import type {
+  AcsRequest,
+  CpeResponse,
+  CwmpEnvelope,
+  CwmpMessage,
+  DeviceIdStruct,
+  Download,
+  EventStruct,
+  Fault,
+  Inform,
+  TransferComplete,
+} from '@acs/cwmp';
+import { Headers, getSetCookies } from 'undici';
+import { request } from 'urllib';
+import {
+  createHttpConnectionRequestEndpoint,
+  type ConnectionRequestBehaviour,
+  type ConnectionRequestEndpoint,
+} from './connection-request.js';
+import {
+  AcsAuthError,
+  AcsHttpError,
+  AcsUnavailableError,
+  AcsUnreachableError,
+  CpeStoppedError,
+  CwmpProtocolError,
+  SessionError,
+  SessionTimeoutError,
+} from './errors.js';
+import { createDataModel, type DataModel, type DataModelSpec } from './model/data-model.js';
+
+export const DEFAULT_CWMP_NAMESPACE = 'urn:dslforum-org:cwmp-1-2';
+const UNKNOWN_TIME = '0001-01-01T00:00:00Z';
+const MAX_MESSAGES_PER_SESSION = 10_000;
+
+/** Methods this simulated CPE answers (GetRPCMethods). */
+export const CPE_RPC_METHODS = [
+  'GetRPCMethods',
+  'SetParameterValues',
+  'GetParameterValues',
+  'GetParameterNames',
+  'SetParameterAttributes',
+  'GetParameterAttributes',
+  'AddObject',
+  'DeleteObject',
+  'Reboot',
+  'Download',
+  'FactoryReset',
+  'ScheduleInform',
+] as const;
+
+export type AcsAuthMode = 'digest' | 'basic' | 'none';
+
+export interface CpeConnectionRequestOptions {
+  /** Bind address of the HTTP listener (default 127.0.0.1). */
+  host?: string;
+  /** Port of the HTTP listener (default 0: any free port). */
+  port?: number;
+  path?: string;
+  rateLimitMs?: number;
+  behaviour?: ConnectionRequestBehaviour;
+  slowMs?: number;
+}
+
+export interface CpeOptions {
+  /**
+   * The model spec, or a function building it once the connection-request URL is known
+   * (bundledModelSpec / csvModelSpec with a ModelContext).
+   */
+  model: DataModelSpec | ((ctx: { connectionRequestUrl: string }) => DataModelSpec);
+  deviceId: DeviceIdStruct;
+  /** Used when the model has no ManagementServer.URL value. */
+  acsUrl?: string;
+  /**
+   * How to authenticate to the ACS with ManagementServer.Username/Password: answer a Digest
+   * challenge (default), send Basic up front, or send nothing.
+   */
+  auth?: AcsAuthMode;
+  /** false: no connection-request listener at all. */
+  connectionRequest?: CpeConnectionRequestOptions | false;
+  /** Extra endpoints (UDP, XMPP) built by the caller; started and stopped with the CPE. */
+  endpoints?: (cpe: { requestConnection(): void }) => ConnectionRequestEndpoint[];
+  /** Run PeriodicInformInterval timers (when PeriodicInformEnable is true). Default false. */
+  periodicInform?: boolean;
+  /** Retry failed sessions by themselves with the TR-069 back-off. Default true. */
+  retry?: boolean;
+  /** Overrides CWMPRetryMinimumWaitInterval (seconds) of the model. */
+  retryMinWaitS?: number;
+  /**
+   * Length of one protocol "second" in ms for every delay the CPE waits (DelaySeconds,
+   * Retry-After, retry windows, periodic interval). Default 1000; tests shrink it.
+   */
+  secondMs?: number;
+  /** Per-HTTP-request timeout. Default 30 000. */
+  httpTimeoutMs?: number;
+  /** Time between the end of a Reboot/FactoryReset session and the boot Inform. Default 0. */
+  rebootDelayMs?: number;
+  cwmpNamespace?: string;
+}
+
+/** The outcome of one CWMP session: values, never thrown. */
+export interface SessionResult {
+  ok: boolean;
+  /** Events sent in the Inform. */
+  events: string[];
+  /** ACS requests handled, in order. */
+  rpcs: string[];
+  /** CWMP fault codes: sent by the CPE in answer to ACS requests or received from the ACS. */
+  faults: number[];
+  retryCount: number;
+  startedAt: number;
+  durationMs: number;
+  httpRequests: number;
+  error?: SessionError;
+}
+
+export interface Cpe {
+  readonly deviceId: DeviceIdStruct;
+  readonly model: DataModel;
+  /** ConnectionRequestURL currently published ('' without an HTTP listener). */
+  readonly connectionRequestUrl: string;
+  readonly retryCount: number;
+  /** Starts the listeners and, unless `inform: false`, the boot session (0 BOOTSTRAP on first contact, 1 BOOT). */
+  start(opts?: { inform?: boolean }): Promise<void>;
+  /** Adds events (e.g. '2 PERIODIC') and resolves with the next session that runs. */
+  inform(events?: string[]): Promise<SessionResult>;
+  /** What a connection request does: queue `6 CONNECTION REQUEST` and open a session. */
+  requestConnection(): void;
+  pendingEvents(): EventStruct[];
+  /** Resolves when no session is running or queued (retry timers excepted). */
+  whenIdle(): Promise<void>;
+  onSession(listener: (result: SessionResult) => void): () => void;
+  stop(): Promise<void>;
+}
+
+interface PendingTransfer {
+  message: TransferComplete;
+}
+
+type AfterSession =
+  | { kind: 'reboot'; commandKey: string }
+  | { kind: 'factory-reset' }
+  | { kind: 'schedule-inform'; delaySeconds: number; commandKey: string }
+  | { kind: 'download'; request: Download };
+
+// Events that stay pending until a specific CPE request got its response (cwmp-protocol.md §4.3).
+const AWAITS_TRANSFER_COMPLETE = new Set(['7 TRANSFER COMPLETE', 'M Download']);
+
+function nowIso(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function isHttpUrl(url: string): boolean {
+  return /^https?:\/\//i.test(url);
+}
+
+export function createCpe(opts: CpeOptions): Cpe {
+  const ns = opts.cwmpNamespace ?? DEFAULT_CWMP_NAMESPACE;
+  const secondMs = opts.secondMs ?? 1_000;
+  const httpTimeoutMs = opts.httpTimeoutMs ?? 30_000;
+  const authMode = opts.auth ?? 'digest';
+  const listeners = new Set<(r: SessionResult) => void>();
+  const timers = new Set<NodeJS.Timeout>();
+  let pending: EventStruct[] = [];
+  let transfers: PendingTransfer[] = [];
+  let afterSession: AfterSession[] = [];
+  let bootstrapped = false;
+  let retryCount = 0;
+  let running: Promise<void> | undefined;
+  let wanted = false;
+  let stopped = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let periodicTimer: NodeJS.Timeout | undefined;
+  let nextWaiters: ((r: SessionResult) => void)[] = [];
+
+  const endpoints: ConnectionRequestEndpoint[] = [];
+  let httpEndpoint: ConnectionRequestEndpoint | undefined;
+
+  const spec = typeof opts.model === 'function' ? undefined : opts.model;
+  // The model is built lazily when it needs the listener's URL.
+  let model: DataModel = createDataModel(spec ?? (opts.model as (ctx: { connectionRequestUrl: string }) => DataModelSpec)({ connectionRequestUrl: '' }));
+  const msName = (leaf: string) => `${model.root}ManagementServer.${leaf}`;
+
+  const later = (ms: number, fn: () => void): NodeJS.Timeout => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+    return t;
+  };
+
+  const addEvent = (eventCode: string, commandKey = '') => {
+    // Numbered events are single; M events are one per CommandKey (cwmp-protocol.md §4.2).
+    const single = /^\d+ /.test(eventCode);
+    const dup = pending.some((e) => e.eventCode === eventCode && (single || e.commandKey === commandKey));
+    if (!dup) pending.push({ eventCode, commandKey });
+  };
+
+  const publishConnectionRequestUrl = () => {
+    const url = httpEndpoint?.url ?? '';
+    const name = msName('ConnectionRequestURL');
+    if (model.has(name) && model.getValue(name) !== url) {
+      model.setLocal(name, url);
+    }
+  };
+
+  const watchModel = () =>
+    model.onChange((change) => {
+      if (change.source === 'acs') {
+        // A new ACS URL means a new ACS: bootstrap to it (cwmp-protocol.md §10.2).
+        if (change.name === msName('URL')) {
+          bootstrapped = false;
+          addEvent('0 BOOTSTRAP');
+        }
+        if (change.name === msName('PeriodicInformEnable') || change.name === msName('PeriodicInformInterval')) schedulePeriodic();
+        return;
+      }
+      const attrs = model.getParameterAttributes([change.name]);
+      const notification = attrs.name === 'GetParameterAttributesResponse' ? (attrs.parameterList[0]?.notification ?? 0) : 0;
+      if (notification >= 1) addEvent('4 VALUE CHANGE');
+      if (notification === 2) requestSession();
+    });
+  let unwatch = watchModel();
+
+  const schedulePeriodic = () => {
+    if (periodicTimer) {
+      clearTimeout(periodicTimer);
+      timers.delete(periodicTimer);
+      periodicTimer = undefined;
+    }
+    if (!opts.periodicInform || stopped) return;
+    const enabled = ['true', '1'].includes(model.getValue(msName('PeriodicInformEnable')) ?? 'false');
+    const interval = Number(model.getValue(msName('PeriodicInformInterval')) ?? '0');
+    if (!enabled || !(interval > 0)) return;
+    periodicTimer = later(interval * secondMs, () => {
+      periodicTimer = undefined;
+      addEvent('2 PERIODIC');
+      requestSession();
+      schedulePeriodic();
+    });
+  };
+
+  const requestSession = () => {
+    if (stopped) return;
+    wanted = true;
+    if (retryTimer) {
+      // A new event may trigger an immediate attempt (cwmp-protocol.md §1.7).
+      clearTimeout(retryTimer);
+      timers.delete(retryTimer);
+      retryTimer = undefined;
+    }
+    running ??= drain().finally(() => {
+      running = undefined;
+    });
+  };
+
+  const drain = async () => {
+    while (wanted && !stopped) {
+      wanted = false;
+      const waiters = nextWaiters;
+      nextWaiters = [];
+      const result = await runSession();
+      for (const w of waiters) w(result);
+      for (const l of listeners) l(result);
+      if (result.ok) {
+        retryCount = 0;
+        runAfterSession();
+      } else {
+        afterSession = [];
+        // 6 CONNECTION REQUEST is never retried (cwmp-protocol.md §4.1).
+        pending = pending.filter((e) => e.eventCode !== '6 CONNECTION REQUEST');
+        retryCount++;
+        if (opts.retry !== false && !stopped) scheduleRetry(result.error);
+      }
+    }
+  };
+
+  const scheduleRetry = (error: SessionError | undefined) => {
+    let delayS: number;
+    if (error instanceof AcsUnavailableError && error.retryAfterS !== undefined) {
+      delayS = error.retryAfterS;
+    } else {
+      // TR-069 §3.2.1.1 window: [m·k^(n−1), m·k^n], n capped at 10 (cwmp-protocol.md §1.7).
+      const m = opts.retryMinWaitS ?? (Number(model.getValue(msName('CWMPRetryMinimumWaitInterval'))) || 5);
+      const k = (Number(model.getValue(msName('CWMPRetryIntervalMultiplier'))) || 2000) / 1000;
+      const n = Math.min(retryCount, 10);
+      const lo = m * k ** (n - 1);
+      const hi = m * k ** n;
+      delayS = lo + Math.random() * (hi - lo);
+    }
+    retryTimer = later(delayS * secondMs, () => {
+      retryTimer = undefined;
+      requestSession();
+    });
+  };
+
+  const reboot = () => {
+    // Value changes and connection requests do not survive a reboot (cwmp-protocol.md §4.1).
+    pending = pending.filter((e) => e.eventCode !== '4 VALUE CHANGE' && e.eventCode !== '6 CONNECTION REQUEST');
+    model.clearChanges();
+    addEvent('1 BOOT');
+  };
+
+  const runAfterSession = () => {
+    const actions = afterSession;
+    afterSession = [];
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'reboot':
+          reboot();
+          addEvent('M Reboot', a.commandKey);
+          later(opts.rebootDelayMs ?? 0, requestSession);
+          break;
+        case 'factory-reset':
+          unwatch();
+          model.reset();
+          unwatch = watchModel();
+          publishConnectionRequestUrl();
+          model.clearChanges();
+          pending = [];
+          transfers = [];
+          bootstrapped = false;
+          addEvent('0 BOOTSTRAP');
+          addEvent('1 BOOT');
+          schedulePeriodic();
+          later(opts.rebootDelayMs ?? 0, requestSession);
+          break;
+        case 'schedule-inform':
+          later(a.delaySeconds * secondMs, () => {
+            addEvent('3 SCHEDULED');
+            addEvent('M ScheduleInform', a.commandKey);
+            requestSession();
+          });
+          break;
+        case 'download':
+          later(a.request.delaySeconds * secondMs, () => {
+            void performDownload(a.request);
+          });
+          break;
+        default: {
+          const never: never = a;
+          throw new Error(`unhandled action ${String(never)}`);
+        }
+      }
+    }
+  };
+
+  const performDownload = async (d: Download) => {
+    const startTime = nowIso();
+    const faultStruct = await fetchFile(d);
+    if (stopped) return;
+    transfers.push({
+      message: { name: 'TransferComplete', commandKey: d.commandKey, faultStruct, startTime, completeTime: nowIso() },
+    });
+    addEvent('7 TRANSFER COMPLETE');
+    addEvent('M Download', d.commandKey);
+    requestSession();
+  };
+
+  const fetchFile = async (d: Download): Promise<{ faultCode: number; faultString: string }> => {
+    try {
+      const res = await request(d.url, {
+        method: 'GET',
+        dataType: 'buffer',
+        timeout: httpTimeoutMs,
+        ...(d.username ? { auth: `${d.username}:${d.password}`, digestAuth: `${d.username}:${d.password}` } : {}),
+      });
+      if (res.status === 401 || res.status === 403) return { faultCode: 9012, faultString: `file server refused credentials (${res.status})` };
+      if (res.status < 200 || res.status > 299) return { faultCode: 9016, faultString: `file server answered ${res.status}` };
+      const size = (res.data as Buffer).length;
+      if (d.fileSize > 0 && size !== d.fileSize) {
+        return { faultCode: 9010, faultString: `got ${size} bytes, expected FileSize ${d.fileSize}` };
+      }
+      return { faultCode: 0, faultString: '' };
+    } catch (e) {
+      return { faultCode: 9015, faultString: `cannot contact file server: ${(e as Error).message}` };
+    }
+  };
+
+  const handleAcsRequest = (req: AcsRequest): CpeResponse | Fault => {
+    switch (req.name) {
+      case 'GetRPCMethods':
+        return { name: 'GetRPCMethodsResponse', methodList: [...CPE_RPC_METHODS] };
+      case 'SetParameterValues':
+        return model.setParameterValues(req.parameterList, req.parameterKey);
+      case 'GetParameterValues':
+        return model.getParameterValues(req.parameterNames);
+      case 'GetParameterNames':
+        return model.getParameterNames(req.parameterPath, req.nextLevel);
+      case 'SetParameterAttributes':
+        return model.setParameterAttributes(req.parameterList);
+      case 'GetParameterAttributes':
+        return model.getParameterAttributes(req.parameterNames);
+      case 'AddObject':
+        return model.addObject(req.objectName, req.parameterKey);
+      case 'DeleteObject':
+        return model.deleteObject(req.objectName, req.parameterKey);
+      case 'Reboot':
+        afterSession.push({ kind: 'reboot', commandKey: req.commandKey });
+        return { name: 'RebootResponse' };
+      case 'FactoryReset':
+        afterSession.push({ kind: 'factory-reset' });
+        return { name: 'FactoryResetResponse' };
+      case 'ScheduleInform':
+        if (!(req.delaySeconds >= 0)) return makeFault(9003, 'DelaySeconds must be a non-negative integer');
+        afterSession.push({ kind: 'schedule-inform', delaySeconds: req.delaySeconds, commandKey: req.commandKey });
+        return { name: 'ScheduleInformResponse' };
+      case 'Download':
+        if (!isHttpUrl(req.url)) return makeFault(9013, 'Only http and https downloads are supported');
+        afterSession.push({ kind: 'download', request: req });
+        // Status 1: the transfer completes later and is reported with TransferComplete.
+        return { name: 'DownloadResponse', status: 1, startTime: UNKNOWN_TIME, completeTime: UNKNOWN_TIME };
+      case 'Upload':
+      case 'ScheduleDownload':
+      case 'CancelTransfer':
+      case 'GetQueuedTransfers':
+      case 'GetAllQueuedTransfers':
+      case 'ChangeDUState':
+        return makeFault(9000, `${req.name} is not supported by this CPE`);
+      default: {
+        const never: never = req;
+        return makeFault(9000, `unknown method ${String((never as { name: string }).name)}`);
+      }
+    }
+  };
+
+  const runSession = async (): Promise<SessionResult> => {
+    const startedAt = Date.now();
+    const events = pending.map((e) => ({ ...e }));
+    const result: SessionResult = {
+      ok: false,
+      events: events.map((e) => e.eventCode),
+      rpcs: [],
+      faults: [],
+      retryCount,
+      startedAt,
+      durationMs: 0,
+      httpRequests: 0,
+    };
+    const cookies = new Map<string, string>();
+    const acsUrl = model.getValue(msName('URL')) || opts.acsUrl || '';
+    const username = model.getValue(msName('Username')) ?? '';
+    const password = model.getValue(msName('Password')) ?? '';
+
+    const post = async (body: string): Promise<{ status: number; text: string; headers: Record<string, string | string[] | undefined> }> => {
+      if (stopped) throw new CpeStoppedError('CPE stopped');
+      result.httpRequests++;
+      const headers: Record<string, string> = {};
+      if (body !== '') {
+        headers['Content-Type'] = 'text/xml; charset="utf-8"';
+        headers.SOAPAction = '';
+      }
+      if (cookies.size > 0) headers.Cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+      let res;
+      try {
+        res = await request(acsUrl, {
+          method: 'POST',
+          content: body,
+          headers,
+          dataType: 'text',
+          timeout: httpTimeoutMs,
+          retry: 0,
+          ...(authMode === 'digest' && username ? { digestAuth: `${username}:${password}` } : {}),
+          ...(authMode === 'basic' && username ? { auth: `${username}:${password}` } : {}),
+        });
+      } catch (e) {
+        const err = e as Error & { code?: string };
+        if (/timeout/i.test(err.name) || err.code === 'UND_ERR_HEADERS_TIMEOUT') throw new SessionTimeoutError(err.message, { cause: e });
+        throw new AcsUnreachableError(`cannot reach ${acsUrl}: ${err.message}`, { cause: e });
+      }
+      const rawCookies = res.headers['set-cookie'];
+      if (rawCookies) {
+        const h = new Headers();
+        for (const c of Array.isArray(rawCookies) ? rawCookies : [rawCookies]) h.append('set-cookie', c);
+        for (const c of getSetCookies(h)) cookies.set(c.name, c.value);
+      }
+      if (res.status === 401) throw new AcsAuthError(`ACS rejected the credentials of ${username || '(none)'}`);
+      if (res.status === 503) {
+        const ra = Number(res.headers['retry-after']);
+        throw new AcsUnavailableError(Number.isFinite(ra) && ra >= 0 ? ra : undefined);
+      }
+      if (res.status !== 200 && res.status !== 204) throw new AcsHttpError(res.status);
+      return { status: res.status, text: res.status === 204 ? '' : String(res.data ?? ''), headers: res.headers };
+    };
+
+    const envelope = (body: CwmpMessage, id: string | undefined): string => {
+      const env: CwmpEnvelope = { cwmpNamespace: ns, header: id === undefined ? {} : { id }, body };
+      return encode(env);
+    };
+
+    const parse = (text: string) => {
+      try {
+        return decode(text);
+      } catch (e) {
+        if (e instanceof CwmpParseError) throw new CwmpProtocolError(`ACS sent an unparseable body: ${e.message}`, { cause: e });
+        throw e;
+      }
+    };
+
+    const sendTransferComplete = async (t: PendingTransfer) => {
+      const res = parse((await post(envelope(t.message, randomBytes(4).toString('hex')))).text);
+      if (res.kind === 'fault') {
+        result.faults.push(res.envelope.body.name === 'Fault' ? res.envelope.body.detail.faultCode : 0);
+        throw new CwmpProtocolError('ACS answered TransferComplete with a fault');
+      }
+      if (res.kind !== 'response' || res.envelope.body.name !== 'TransferCompleteResponse') {
+        throw new CwmpProtocolError(`expected TransferCompleteResponse, got ${res.kind === 'empty' ? 'an empty body' : res.envelope.body.name}`);
+      }
+      transfers = transfers.filter((x) => x !== t);
+      if (transfers.length === 0) pending = pending.filter((e) => !AWAITS_TRANSFER_COMPLETE.has(e.eventCode));
+    };
+
+    try {
+      const inform: Inform = {
+        name: 'Inform',
+        deviceId: opts.deviceId,
+        event: events,
+        maxEnvelopes: 1,
+        currentTime: nowIso(),
+        retryCount,
+        parameterList: model.informParameters(),
+      };
+      const first = parse((await post(envelope(inform, randomBytes(4).toString('hex')))).text);
+      if (first.kind === 'fault' && first.envelope.body.name === 'Fault') {
+        result.faults.push(first.envelope.body.detail.faultCode);
+        throw new CwmpProtocolError(`ACS answered the Inform with fault ${first.envelope.body.detail.faultCode}`);
+      }
+      if (first.kind !== 'response' || first.envelope.body.name !== 'InformResponse') {
+        throw new CwmpProtocolError(`expected InformResponse, got ${first.kind === 'empty' ? 'an empty body' : first.envelope.body.name}`);
+      }
+      // The Inform was accepted: its events are delivered, except those awaiting TransferComplete.
+      const sent = new Set(events.map((e) => `${e.eventCode}\u0000${e.commandKey}`));
+      pending = pending.filter((e) => !sent.has(`${e.eventCode}\u0000${e.commandKey}`) || AWAITS_TRANSFER_COMPLETE.has(e.eventCode));
+      if (events.some((e) => e.eventCode === '0 BOOTSTRAP')) bootstrapped = true;
+      model.clearChanges();
+      let hold = first.envelope.header.holdRequests === true;
+
+      // CPE requests first (HoldRequests forbids them), then the empty POST hands over to the ACS.
+      while (!hold && transfers[0]) await sendTransferComplete(transfers[0]);
+      let outgoing = '';
+      for (let i = 0; i < MAX_MESSAGES_PER_SESSION; i++) {
+        const res = parse((await post(outgoing)).text);
+        if (res.kind === 'empty') {
+          if (!hold && transfers[0]) {
+            await sendTransferComplete(transfers[0]);
+            outgoing = '';
+            continue;
+          }
+          result.ok = true;
+          break;
+        }
+        hold = res.envelope.header.holdRequests === true;
+        if (res.kind !== 'request') {
+          throw new CwmpProtocolError(`expected an ACS request or an empty body, got ${res.envelope.body.name}`);
+        }
+        const req = res.envelope.body as AcsRequest;
+        result.rpcs.push(req.name);
+        const answer = handleAcsRequest(req);
+        if (answer.name === 'Fault') result.faults.push(answer.detail.faultCode);
+        outgoing = envelope(answer, res.envelope.header.id);
+      }
+      if (!result.ok) throw new CwmpProtocolError(`session exceeded ${MAX_MESSAGES_PER_SESSION} messages`);
+    } catch (e) {
+      result.ok = false;
+      result.error = e instanceof SessionError ? e : new CwmpProtocolError(String(e), { cause: e });
+    }
+    result.durationMs = Date.now() - startedAt;
+    return result;
+  };
+
+  const stoppedResult = (): SessionResult => ({
+    ok: false,
+    events: [],
+    rpcs: [],
+    faults: [],
+    retryCount,
+    startedAt: Date.now(),
+    durationMs: 0,
+    httpRequests: 0,
+    error: new CpeStoppedError('CPE stopped'),
+  });
+
+  const cpe: Cpe = {
+    deviceId: opts.deviceId,
+    get model() {
+      return model;
+    },
+    get connectionRequestUrl() {
+      return httpEndpoint?.url ?? '';
+    },
+    get retryCount() {
+      return retryCount;
+    },
+    async start(startOpts = {}) {
+      stopped = false;
+      if (opts.connectionRequest !== false && !httpEndpoint) {
+        const cr = opts.connectionRequest ?? {};
+        httpEndpoint = createHttpConnectionRequestEndpoint({
+          ...cr,
+          credentials: () => ({
+            username: model.getValue(msName('ConnectionRequestUsername')) ?? '',
+            password: model.getValue(msName('ConnectionRequestPassword')) ?? '',
+          }),
+          onRequest: () => cpe.requestConnection(),
+        });
+        endpoints.push(httpEndpoint);
+      }
+      if (opts.endpoints && endpoints.length <= (httpEndpoint ? 1 : 0)) endpoints.push(...opts.endpoints(cpe));
+      for (const ep of endpoints) await ep.start();
+      if (typeof opts.model === 'function') {
+        unwatch();
+        model = createDataModel(opts.model({ connectionRequestUrl: httpEndpoint?.url ?? '' }));
+        unwatch = watchModel();
+      }
+      publishConnectionRequestUrl();
+      // Publishing our own URL at boot is not a value change to report separately.
+      model.clearChanges();
+      pending = pending.filter((e) => e.eventCode !== '4 VALUE CHANGE');
+      if (!bootstrapped) addEvent('0 BOOTSTRAP');
+      addEvent('1 BOOT');
+      schedulePeriodic();
+      if (startOpts.inform !== false) requestSession();
+    },
+    inform(extra = []) {
+      if (stopped) return Promise.resolve(stoppedResult());
+      for (const code of extra) addEvent(code);
+      const p = new Promise<SessionResult>((resolve) => nextWaiters.push(resolve));
+      requestSession();
+      return p;
+    },
+    requestConnection() {
+      addEvent('6 CONNECTION REQUEST');
+      requestSession();
+    },
+    pendingEvents: () => pending.map((e) => ({ ...e })),
+    async whenIdle() {
+      while (running) await running;
+    },
+    onSession(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async stop() {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      retryTimer = undefined;
+      periodicTimer = undefined;
+      await Promise.all(endpoints.map((ep) => ep.stop()));
+      await running;
+      const waiters = nextWaiters;
+      nextWaiters = [];
+      for (const w of waiters) w(stoppedResult());
+    },
+  };
+  return cpe;
+}
