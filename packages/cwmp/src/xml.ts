@@ -84,21 +84,34 @@ export function parseXml(text: string): { root: XmlElement; unbound: string[] } 
 function parseOnce(text: string): { root: XmlElement } | { error: Error } {
   // xml2js may call back synchronously, throw, or call back twice (error after end):
   // keep the first outcome only.
-  let settled: { root: XmlElement } | { error: Error } | undefined;
+  let settled: { root: XmlElement; qname: string } | { error: Error } | undefined;
   try {
     const parser = new xml2js.Parser(PARSER_OPTIONS);
     parser.parseString(text, (err: Error | null, result: unknown) => {
       if (settled) return;
       if (err) settled = { error: err instanceof Error ? err : new Error(String(err)) };
       else if (result === null || typeof result !== 'object') settled = { error: new Error('no root element') };
-      else settled = { root: convert(result as RawNode) };
+      else settled = { root: convert(result as RawNode), qname: (result as RawNode)['#name'] };
     });
   } catch (e) {
     // Reached after `end` too: xml2js resets its listeners at the root's end tag, so a
     // syntax error in trailing content surfaces as a throw. Trailing junk is malformed.
     settled = { error: e instanceof Error ? e : new Error(String(e)) };
   }
+  if (settled && 'root' in settled && hasTrailingContent(text, settled.qname)) {
+    return { error: new Error('content after the root element') };
+  }
   return settled ?? { error: new Error('XML parser did not finish (truncated document?)') };
+}
+
+// xml2js stops listening at the root's end tag, so sax's complaints about what follows are
+// lost: check the tail ourselves (only whitespace, comments and PIs may follow).
+function hasTrailingContent(text: string, rootQName: string): boolean {
+  const close = text.lastIndexOf(`</${rootQName}`);
+  if (close < 0) return false;
+  const end = text.indexOf('>', close);
+  const tail = text.slice(end + 1).replace(/<!--[\s\S]*?-->|<\?[\s\S]*?\?>/g, '');
+  return tail.trim() !== '';
 }
 
 function convert(node: RawNode): XmlElement {
