@@ -81,6 +81,7 @@ export interface Subjects {
     readonly informRecord: string;
     readonly sessionNext: string;
     readonly sessionResult: string;
+    readonly sessionCpeRequest: string;
     readonly all: string;
   };
   /** Where an invalid or undeliverable message goes: `<prefix>.dlq.<original subject without prefix>`. */
@@ -165,6 +166,7 @@ export function createSubjects(prefix: string = DEFAULT_SUBJECT_PREFIX): Subject
       informRecord: `${p}.registry.inform.record`,
       sessionNext: `${p}.registry.session.next`,
       sessionResult: `${p}.registry.session.result`,
+      sessionCpeRequest: `${p}.registry.session.cpe-request`,
       all: `${p}.registry.>`,
     },
     deadLetter: (original) => `${p}.dlq.${original.startsWith(`${p}.`) ? original.slice(p.length + 1) : original}`,
