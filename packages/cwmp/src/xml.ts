@@ -40,7 +40,7 @@ interface RawNode {
 }
 
 // `xmlnskey` exists in xml2js but is missing from @types/xml2js.
-const PARSER_OPTIONS: xml2js.ParserOptions & { xmlnskey: string } = {
+export const XML2JS_OPTIONS: xml2js.ParserOptions & { xmlnskey: string } = {
   xmlns: true,
   strict: true,
   async: false,
@@ -86,7 +86,7 @@ function parseOnce(text: string): { root: XmlElement } | { error: Error } {
   // keep the first outcome only.
   let settled: { root: XmlElement; qname: string } | { error: Error } | undefined;
   try {
-    const parser = new xml2js.Parser(PARSER_OPTIONS);
+    const parser = new xml2js.Parser(XML2JS_OPTIONS);
     parser.parseString(text, (err: Error | null, result: unknown) => {
       if (settled) return;
       if (err) settled = { error: err instanceof Error ? err : new Error(String(err)) };
