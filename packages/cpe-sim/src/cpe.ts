@@ -124,7 +124,7 @@ export interface Cpe {
   readonly retryCount: number;
   /** Starts the listeners and, unless `inform: false`, the boot session (0 BOOTSTRAP on first contact, 1 BOOT). */
   start(opts?: { inform?: boolean }): Promise<void>;
-  /** Adds events (e.g. '2 PERIODIC') and resolves with the next session that runs. */
+  /** Adds events (e.g. '2 PERIODIC') and resolves with the next session that runs (a STOPPED failure before start()). */
   inform(events?: string[]): Promise<SessionResult>;
   /** What a connection request does: queue `6 CONNECTION REQUEST` and open a session. */
   requestConnection(): void;
@@ -170,7 +170,8 @@ export function createCpe(opts: CpeOptions): Cpe {
   let retryCount = 0;
   let running: Promise<void> | undefined;
   let wanted = false;
-  let stopped = false;
+  // Until start(): no sessions.
+  let stopped = true;
   let retryTimer: NodeJS.Timeout | undefined;
   let periodicTimer: NodeJS.Timeout | undefined;
   let nextWaiters: ((r: SessionResult) => void)[] = [];
@@ -252,8 +253,15 @@ export function createCpe(opts: CpeOptions): Cpe {
       timers.delete(retryTimer);
       retryTimer = undefined;
     }
-    running ??= drain().finally(() => {
+    kick();
+  };
+
+  const kick = () => {
+    if (running || stopped) return;
+    running = drain().finally(() => {
       running = undefined;
+      // A request may land between the loop's last check and this point.
+      if (wanted) kick();
     });
   };
 
