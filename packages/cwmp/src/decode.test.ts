@@ -396,3 +396,41 @@ describe('XML attacks', () => {
     expect(parseError(input).code).toBe('DOCTYPE_FORBIDDEN');
   });
 });
+
+describe('character sets (Buffer input)', () => {
+  const body = (value: string, decl = ''): string =>
+    `${decl}${env(`<cwmp:Reboot><CommandKey>${value}</CommandKey></cwmp:Reboot>`)}`;
+  const commandKey = (d: Decoded): string | undefined =>
+    d.kind !== 'empty' && d.envelope.body.name === 'Reboot' ? d.envelope.body.commandKey : undefined;
+
+  test('XML declaration encoding is honoured (ISO-8859-1)', () => {
+    const bytes = Buffer.from(body('Café', '<?xml version="1.0" encoding="ISO-8859-1"?>'), 'latin1');
+    expect(bytes.includes(0xe9)).toBe(true);
+    expect(commandKey(decode(bytes))).toBe('Café');
+  });
+
+  test('the Content-Type charset wins over the declaration', () => {
+    const bytes = Buffer.from(body('Café', '<?xml version="1.0" encoding="UTF-8"?>'), 'latin1');
+    expect(commandKey(decode(bytes, { charset: 'iso-8859-1' }))).toBe('Café');
+  });
+
+  test('UTF-16LE with BOM', () => {
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(body('Straße 📶'), 'utf16le')]);
+    expect(commandKey(decode(bytes))).toBe('Straße 📶');
+  });
+
+  test('unknown charset falls back to UTF-8 with a warning', () => {
+    const d = decoded(Buffer.from(body('Café'), 'utf8'));
+    expect(commandKey(d)).toBe('Café');
+    const d2 = decode(Buffer.from(body('Café'), 'utf8'), { charset: 'x-klingon' });
+    expect(commandKey(d2)).toBe('Café');
+    expect(d2.kind !== 'empty' && d2.warnings).toEqual(['unknown charset "x-klingon"; read as UTF-8']);
+  });
+});
+
+test('hostile nesting depth is MALFORMED_XML, not a stack overflow', () => {
+  const deep = env(`<cwmp:Reboot>${'<a>'.repeat(100_000)}${'</a>'.repeat(100_000)}</cwmp:Reboot>`);
+  const e = parseError(deep);
+  expect(e.code).toBe('MALFORMED_XML');
+  expect(e.message).toContain('nested deeper than 64');
+});

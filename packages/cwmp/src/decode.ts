@@ -49,6 +49,32 @@ export type Decoded =
 export interface DecodeOptions {
   /** Reject bodies larger than this many bytes (UTF-8). Default DEFAULT_MAX_BYTES. */
   maxBytes?: number;
+  /**
+   * For Buffer input: the charset from the HTTP Content-Type, if any. Otherwise the XML
+   * declaration's encoding is used, else UTF-8 (GenieACS order, cwmp-protocol.md §1.3).
+   */
+  charset?: string;
+}
+
+/**
+ * Bytes to text: UTF-16 BOM, then the given charset, then the XML declaration, then UTF-8.
+ * Unknown labels fall back to UTF-8 with a warning.
+ */
+function bytesToText(bytes: Buffer, charset: string | undefined, warnings: string[]): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes);
+  // The declaration is ASCII in every ASCII-compatible encoding.
+  const declared = /^(?:\uFEFF)?\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']/.exec(
+    bytes.subarray(0, 200).toString('latin1').replace(/^\u00EF\u00BB\u00BF/, ''),
+  )?.[1];
+  const label = (charset ?? declared)?.trim().toLowerCase();
+  if (label === undefined || label === 'utf-8' || label === 'utf8') return bytes.toString('utf8');
+  try {
+    return new TextDecoder(label).decode(bytes);
+  } catch {
+    warnings.push(`unknown charset "${label}"; read as UTF-8`);
+    return bytes.toString('utf8');
+  }
 }
 
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
@@ -61,7 +87,7 @@ const DTD_RE = /<!\s*(DOCTYPE|ENTITY)/i;
  */
 export function decode(input: string | Buffer, opts: DecodeOptions = {}): Decoded {
   try {
-    return decodeChecked(input, opts.maxBytes ?? DEFAULT_MAX_BYTES);
+    return decodeChecked(input, opts.maxBytes ?? DEFAULT_MAX_BYTES, opts.charset);
   } catch (e) {
     if (e instanceof CwmpParseError) throw e;
     // A bug of ours must still honour the "only CwmpParseError" contract.
@@ -69,16 +95,16 @@ export function decode(input: string | Buffer, opts: DecodeOptions = {}): Decode
   }
 }
 
-function decodeChecked(input: string | Buffer, maxBytes: number): Decoded {
+function decodeChecked(input: string | Buffer, maxBytes: number, charset: string | undefined): Decoded {
   const size = typeof input === 'string' ? (input.length > maxBytes ? input.length : Buffer.byteLength(input)) : input.length;
   if (size > maxBytes) throw new CwmpParseError('TOO_LARGE', `body of ${size} bytes exceeds ${maxBytes}`);
-  let text = typeof input === 'string' ? input : input.toString('utf8');
+  const warnings: string[] = [];
+  let text = typeof input === 'string' ? input : bytesToText(input, charset, warnings);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') return { kind: 'empty' };
   if (DTD_RE.test(text)) throw new CwmpParseError('DOCTYPE_FORBIDDEN', 'DTDs and entity declarations are not accepted');
 
   let root: XmlElement;
-  const warnings: string[] = [];
   try {
     const parsed = parseXml(text);
     root = parsed.root;

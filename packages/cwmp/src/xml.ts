@@ -114,12 +114,16 @@ function hasTrailingContent(text: string, rootQName: string): boolean {
   return tail.trim() !== '';
 }
 
-function convert(node: RawNode): XmlElement {
+// CWMP envelopes nest about 8 deep; a cap keeps hostile nesting from exhausting the stack.
+export const MAX_XML_DEPTH = 64;
+
+function convert(node: RawNode, depth = 1): XmlElement {
+  if (depth > MAX_XML_DEPTH) throw new XmlSyntaxError(`elements nested deeper than ${MAX_XML_DEPTH}`);
   const children: XmlElement[] = [];
   let text = '';
   for (const child of node.$$ ?? []) {
     if (child['#name'] === '__text__') text += child._ ?? '';
-    else children.push(convert(child));
+    else children.push(convert(child, depth + 1));
   }
   const attrs: XmlAttribute[] = [];
   for (const a of Object.values(node.$ ?? {})) attrs.push({ uri: a.uri ?? '', local: a.local, value: a.value });
