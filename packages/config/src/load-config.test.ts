@@ -148,6 +148,7 @@ describe('loadConfig', () => {
 
   it('lists the variables a definition reads, and reads process.env only when asked', () => {
     expect(defineConfig({ A: stringVar(), B: portVar() }).variables).toEqual(['A', 'B']);
+    expect(defineConfig(z.object({ C: boolVar() })).load({ C: '1' })).toEqual({ C: true });
     const key = `ACS_CONFIG_TEST_${process.pid}`;
     const schema = defineConfig({ [key]: stringVar() });
     process.env[key] = 'from-process-env';

@@ -21,9 +21,9 @@ export interface ConfigDefinition<S extends EnvShape> {
  * `load()` (or `loadConfig`) from the service's `main.ts`, so importing a module never reads the
  * environment.
  */
-export function defineConfig<S extends EnvShape>(shape: S): ConfigDefinition<S> {
-  const schema = z.object(shape);
-  return { schema, variables: Object.keys(shape), load: (env = process.env) => loadConfig(schema, env) };
+export function defineConfig<S extends EnvShape>(shapeOrSchema: S | z.ZodObject<S>): ConfigDefinition<S> {
+  const schema = shapeOrSchema instanceof z.ZodObject ? shapeOrSchema : z.object(shapeOrSchema);
+  return { schema, variables: Object.keys(schema.shape), load: (env = process.env) => loadConfig(schema, env) };
 }
 
 /**
