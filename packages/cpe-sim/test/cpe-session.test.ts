@@ -210,6 +210,7 @@ describe('a simulated CPE against the scripted ACS', () => {
     cpe.onSession((r) => results.push(r.ok));
     await cpe.start();
     const [s] = await acs.waitForSessions(1);
+    await waitFor(() => results.length >= 2, 5_000, () => 'the CPE to see both sessions end');
     expect(results).toEqual([false, true]);
     expect(acs.statuses[0]).toBe(503);
     expect(s?.inform.retryCount).toBe(1);
