@@ -113,6 +113,11 @@ function decodeChecked(input: string | Buffer, maxBytes: number, charset: string
     const message = e instanceof XmlSyntaxError ? e.message : String(e);
     throw new CwmpParseError('MALFORMED_XML', `malformed XML: ${message}`, { cause: e });
   }
+  return decodeTree(root, warnings);
+}
+
+/** The CWMP mapping of an already parsed document (exported for the benchmark, not from the package). */
+export function decodeTree(root: XmlElement, warnings: string[] = []): Exclude<Decoded, { kind: 'empty' }> {
   if (root.local !== 'Envelope' || root.uri !== SOAP_ENV_NS) {
     throw new CwmpParseError('NOT_SOAP', `root element is {${root.uri}}${root.local}, not a SOAP 1.1 Envelope`);
   }

@@ -31,7 +31,7 @@ interface RawAttr {
   local: string;
   uri: string;
 }
-interface RawNode {
+export interface RawNode {
   '#name': string;
   $ns?: { uri: string; local: string };
   $?: Record<string, RawAttr>;
@@ -117,7 +117,8 @@ function hasTrailingContent(text: string, rootQName: string): boolean {
 // CWMP envelopes nest about 8 deep; a cap keeps hostile nesting from exhausting the stack.
 export const MAX_XML_DEPTH = 64;
 
-function convert(node: RawNode, depth = 1): XmlElement {
+/** xml2js output (with XML2JS_OPTIONS) to XmlElement; exported for the benchmark. */
+export function convert(node: RawNode, depth = 1): XmlElement {
   if (depth > MAX_XML_DEPTH) throw new XmlSyntaxError(`elements nested deeper than ${MAX_XML_DEPTH}`);
   const children: XmlElement[] = [];
   let text = '';
