@@ -74,19 +74,20 @@ export function describeSessionStoreContract(name: string, make: () => SessionSt
 
     it('expires a record after its TTL', async () => {
       const k = key('ttl');
-      await fx.first.put(k, { v: 1 }, 150);
+      // Long enough to read back on a loaded CI machine, short enough to keep the test fast.
+      await fx.first.put(k, { v: 1 }, 250);
       expect(await fx.first.get(k)).toEqual({ v: 1 });
       await eventually('record to expire', async () => (await fx.second.get(k)) === null, 3_000);
       expect(await fx.first.delete(k)).toBe(false);
     });
 
     it('touch restarts the TTL of an existing record', async () => {
-      const marker = key('marker');
       const kept = key('kept');
-      await fx.first.put(marker, { m: 1 }, 150);
-      await fx.first.put(kept, { k: 1 }, 150);
+      const marker = key('marker');
+      await fx.first.put(kept, { k: 1 }, 300);
       expect(await fx.second.touch(kept, 30_000)).toBe(true);
-      // Both had the same TTL: once the untouched one is gone, the touched one must remain.
+      // Written after the touch with the same first TTL: once it is gone, the untouched TTL has passed.
+      await fx.first.put(marker, { m: 1 }, 300);
       await eventually('untouched record to expire', async () => (await fx.first.get(marker)) === null, 3_000);
       expect(await fx.first.get(kept)).toEqual({ k: 1 });
     });
