@@ -13,7 +13,7 @@ import type {
   TransferComplete,
 } from '@acs/cwmp';
 import { Headers, getSetCookies } from 'undici';
-import { request } from 'urllib';
+import { HttpClient } from 'urllib';
 import {
   createHttpConnectionRequestEndpoint,
   type ConnectionRequestBehaviour,
@@ -98,6 +98,8 @@ export interface CpeOptions {
   /** Time between the end of a Reboot/FactoryReset session and the boot Inform. Default 0. */
   rebootDelayMs?: number;
   cwmpNamespace?: string;
+  /** HTTP client towards the ACS and file servers; by default each CPE owns one (its own connections). */
+  httpClient?: HttpClient;
 }
 
 /** The outcome of one CWMP session: values, never thrown. */
@@ -176,6 +178,8 @@ export function createCpe(opts: CpeOptions): Cpe {
   let periodicTimer: NodeJS.Timeout | undefined;
   let nextWaiters: ((r: SessionResult) => void)[] = [];
 
+  let http: HttpClient | undefined = opts.httpClient;
+  const client = (): HttpClient => (http ??= new HttpClient());
   const endpoints: ConnectionRequestEndpoint[] = [];
   let httpEndpoint: ConnectionRequestEndpoint | undefined;
 
@@ -370,7 +374,7 @@ export function createCpe(opts: CpeOptions): Cpe {
 
   const fetchFile = async (d: Download): Promise<{ faultCode: number; faultString: string }> => {
     try {
-      const res = await request(d.url, {
+      const res = await client().request(d.url, {
         method: 'GET',
         dataType: 'buffer',
         timeout: httpTimeoutMs,
@@ -464,7 +468,7 @@ export function createCpe(opts: CpeOptions): Cpe {
       if (cookies.size > 0) headers.Cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
       let res;
       try {
-        res = await request(acsUrl, {
+        res = await client().request(acsUrl, {
           method: 'POST',
           content: body,
           headers,
@@ -659,6 +663,12 @@ export function createCpe(opts: CpeOptions): Cpe {
       periodicTimer = undefined;
       await Promise.all(endpoints.map((ep) => ep.stop()));
       await running;
+      if (http && http !== opts.httpClient) {
+        // Our own keep-alive sockets would otherwise hold the process open.
+        const owned = http;
+        http = undefined;
+        await owned.getDispatcher().close();
+      }
       const waiters = nextWaiters;
       nextWaiters = [];
       for (const w of waiters) w(stoppedResult());

@@ -55,7 +55,7 @@ export interface FleetRunOptions {
   onResult?: (r: SessionResult) => void;
 }
 
-export interface FleetStats extends SessionSummary {}
+export type FleetStats = SessionSummary;
 
 export interface Fleet {
   readonly cpes: readonly Cpe[];
