@@ -39,6 +39,18 @@ export function encode(envelope: CwmpEnvelope, options: EncodeOptions = {}): str
   );
 }
 
+const UNSIGNED_INT_ELEMENTS: ReadonlySet<string> = new Set([
+  'MaxEnvelopes',
+  'RetryCount',
+  'FileSize',
+  'DelaySeconds',
+  'WindowStart',
+  'WindowEnd',
+  'InstanceNumber',
+  'FaultCode',
+  'SessionTimeout',
+]);
+
 class Writer {
   constructor(readonly options: EncodeOptions) {}
 
@@ -54,13 +66,17 @@ class Writer {
   }
 
   el(name: string, content: string | number | boolean): string {
-    const body = typeof content === 'string' ? this.text(content) : this.scalar(content);
+    const body = typeof content === 'string' ? this.text(content) : this.scalar(content, name);
     return `<${name}>${body}</${name}>`;
   }
 
-  scalar(v: number | boolean): string {
+  scalar(v: number | boolean, name = 'value'): string {
     if (typeof v === 'boolean') return v ? 'true' : 'false';
-    if (!Number.isInteger(v)) throw new CwmpEncodeError('INVALID_VALUE', `${v} is not an integer`);
+    // Schema types by element: unsignedInt counters and codes, int elsewhere.
+    const [lo, hi] = UNSIGNED_INT_ELEMENTS.has(name) ? [0, 2 ** 32 - 1] : [-(2 ** 31), 2 ** 31 - 1];
+    if (!Number.isInteger(v) || v < lo || v > hi) {
+      throw new CwmpEncodeError('INVALID_VALUE', `${name} ${v} is not an xsd:${lo === 0 ? 'unsignedInt' : 'int'}`);
+    }
     return String(v);
   }
 
@@ -143,7 +159,7 @@ function encodeHeader(h: CwmpHeader, w: Writer): string {
     out += `<cwmp:HoldRequests soap-env:mustUnderstand="1">${h.holdRequests ? 1 : 0}</cwmp:HoldRequests>`;
   }
   if (h.sessionTimeout !== undefined) {
-    out += `<cwmp:SessionTimeout soap-env:mustUnderstand="0">${w.scalar(h.sessionTimeout)}</cwmp:SessionTimeout>`;
+    out += `<cwmp:SessionTimeout soap-env:mustUnderstand="0">${w.scalar(h.sessionTimeout, 'SessionTimeout')}</cwmp:SessionTimeout>`;
   }
   if (h.supportedCWMPVersions !== undefined) {
     out += `<cwmp:SupportedCWMPVersions soap-env:mustUnderstand="0">${w.text(h.supportedCWMPVersions.join(','))}</cwmp:SupportedCWMPVersions>`;

@@ -3,6 +3,7 @@ import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { CwmpEncodeError, decode, encode, type CwmpMethodName } from '../src/index.js';
 import { envelopeOf, MESSAGES } from './arbitraries.js';
+import { SAMPLES } from './samples.js';
 
 const NAMES = Object.keys(MESSAGES) as CwmpMethodName[];
 
@@ -40,8 +41,16 @@ describe('encode refuses what XML 1.0 cannot carry', () => {
     expect(() => encode(envelope)).toThrow(CwmpEncodeError);
   });
 
-  test('a non-integer number is refused', () => {
-    const envelope = { cwmpNamespace: 'urn:dslforum-org:cwmp-1-0', header: {}, body: { name: 'InformResponse' as const, maxEnvelopes: 1.5 } };
+  test.each([1.5, -1, 2 ** 32, Number.NaN])('MaxEnvelopes %d is refused (not an unsignedInt)', (maxEnvelopes) => {
+    const envelope = { cwmpNamespace: 'urn:dslforum-org:cwmp-1-0', header: {}, body: { name: 'InformResponse' as const, maxEnvelopes } };
     expect(() => encode(envelope)).toThrow(CwmpEncodeError);
+  });
+
+  test('int elements take negatives but not beyond 32 bits', () => {
+    const window = { windowStart: 0, windowEnd: 1, windowMode: '1 At Any Time', userMessage: '', maxRetries: -1 };
+    const body = { ...SAMPLES.ScheduleDownload, timeWindowList: [window] };
+    expect(encode({ cwmpNamespace: 'urn:dslforum-org:cwmp-1-2', header: {}, body })).toContain('<MaxRetries>-1</MaxRetries>');
+    const tooBig = { ...body, timeWindowList: [{ ...window, maxRetries: 2 ** 31 }] };
+    expect(() => encode({ cwmpNamespace: 'urn:dslforum-org:cwmp-1-2', header: {}, body: tooBig })).toThrow(CwmpEncodeError);
   });
 });
