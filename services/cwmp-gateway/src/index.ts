@@ -1,1 +1,12 @@
-export {};
+export { createGateway, DEFAULT_SETTINGS } from './gateway.js';
+export type { Gateway, GatewayDeps, GatewaySettings } from './gateway.js';
+export { createCwmpHandler } from './cwmp-handler.js';
+export type { CwmpHandlerDeps, CwmpHandlerSettings, CwmpHttpReply, CwmpHttpRequest } from './cwmp-handler.js';
+export { BusRegistryClient } from './bus-registry-client.js';
+export type { BusRegistryClientOptions } from './bus-registry-client.js';
+export { RegistryError } from './errors.js';
+export type { RegistryErrorCode } from './errors.js';
+export { createNonceService } from './nonce.js';
+export type { NonceCheck, NonceOptions, NonceService } from './nonce.js';
+export { gatewayConfig, gatewaySettings } from './config.js';
+export type { GatewayConfig } from './config.js';

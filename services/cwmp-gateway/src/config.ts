@@ -1,0 +1,77 @@
+import { boolVar, defineConfig, durationVar, enumVar, intVar, listVar, portVar, secretVar, stringVar, urlVar, type ConfigOf } from '@acs/config';
+import { DEFAULT_SUBJECT_PREFIX } from '@acs/contracts';
+import { DEFAULT_MAX_BYTES } from '@acs/cwmp';
+import { z } from 'zod';
+import type { GatewaySettings } from './gateway.js';
+
+const shape = {
+  NODE_ENV: enumVar(['development', 'test', 'production']).default('development'),
+  CWMP_PORT: portVar().default(7547),
+  // Production sets the interface it must listen on (0.0.0.0 in a pod); nothing ever defaults to all interfaces.
+  CWMP_HOST: stringVar().default('127.0.0.1'),
+  /** Served at this path and at `/`. */
+  CWMP_PATH: stringVar()
+    .refine((p) => p.startsWith('/'), { message: 'expected a path starting with /' })
+    .default('/cwmp/'),
+  CWMP_AUTH_REALM: stringVar().default('acs'),
+  /** HMAC key of the stateless Digest nonces; every replica must share it. */
+  CWMP_NONCE_SECRET: secretVar({ minLength: 16 }).optional(),
+  /** How long a nonce stays valid; past that it is answered with `stale=true`. */
+  CWMP_NONCE_TTL_MS: durationVar({ min: 1_000 }).default(300_000),
+  /** Basic auth over plain HTTP (labs only): passwords then travel in clear. */
+  CWMP_ALLOW_BASIC: boolVar().default(false),
+  CWMP_TLS_CERT_FILE: stringVar().optional(),
+  CWMP_TLS_KEY_FILE: stringVar().optional(),
+  /** Addresses/CIDRs (or express names such as `loopback`) whose X-Forwarded-* headers are believed. */
+  CWMP_TRUSTED_PROXIES: listVar().default([]),
+  CWMP_MAX_BODY_BYTES: intVar({ min: 1_024 }).default(DEFAULT_MAX_BYTES),
+  CWMP_SESSION_TIMEOUT_MS: durationVar({ min: 1_000 }).default(30_000),
+  CWMP_MAX_SESSION_MS: durationVar({ min: 1_000 }).default(600_000),
+  CWMP_MAX_RPCS_PER_SESSION: intVar({ min: 1 }).default(256),
+  CWMP_REGISTRY_TIMEOUT_MS: durationVar({ min: 100 }).default(5_000),
+  /** Failed logins allowed per source IP and per username in one window, before 503 + Retry-After. */
+  CWMP_AUTH_FAIL_LIMIT: intVar({ min: 1 }).default(10),
+  CWMP_AUTH_FAIL_WINDOW_MS: durationVar({ min: 1_000 }).default(300_000),
+  /** Retry-After (seconds) on 503 answers (overload, registry or store down, device already in session). */
+  CWMP_RETRY_AFTER_S: intVar({ min: 1, max: 86_400 }).default(60),
+  NATS_URL: listVar(urlVar({ protocols: ['nats', 'tls'] })).default(['nats://127.0.0.1:4222']),
+  REDIS_URL: urlVar({ protocols: ['redis', 'rediss'] }).default('redis://127.0.0.1:6379'),
+  ACS_SUBJECT_PREFIX: stringVar().default(DEFAULT_SUBJECT_PREFIX),
+  LOG_LEVEL: enumVar(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** OTLP/HTTP collector for traces; none: traces are not exported. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: urlVar({ protocols: ['http', 'https'] }).optional(),
+};
+
+const schema = z.object(shape).superRefine((c, ctx) => {
+  if (c.NODE_ENV === 'production' && c.CWMP_NONCE_SECRET === undefined) {
+    // Replicas that each invent a secret reject each other's nonces: the challenge and the retry may land apart.
+    ctx.addIssue({ code: 'custom', path: ['CWMP_NONCE_SECRET'], message: 'required in production (shared by every replica)' });
+  }
+  if ((c.CWMP_TLS_CERT_FILE === undefined) !== (c.CWMP_TLS_KEY_FILE === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['CWMP_TLS_KEY_FILE'], message: 'set both CWMP_TLS_CERT_FILE and CWMP_TLS_KEY_FILE, or neither' });
+  }
+});
+
+/** The gateway's environment variables; `gatewayConfig.load(env)` is called by `main.ts` only. */
+export const gatewayConfig = defineConfig(schema as unknown as z.ZodObject<typeof shape>);
+
+export type GatewayConfig = ConfigOf<typeof shape>;
+
+/** The gateway's settings slice of the configuration (the secret resolved by `main.ts`). */
+export function gatewaySettings(config: GatewayConfig, nonceSecret: string): GatewaySettings {
+  return {
+    path: config.CWMP_PATH,
+    realm: config.CWMP_AUTH_REALM,
+    nonceSecret,
+    nonceTtlMs: config.CWMP_NONCE_TTL_MS,
+    allowBasic: config.CWMP_ALLOW_BASIC,
+    trustedProxies: config.CWMP_TRUSTED_PROXIES,
+    maxBodyBytes: config.CWMP_MAX_BODY_BYTES,
+    sessionTimeoutMs: config.CWMP_SESSION_TIMEOUT_MS,
+    maxSessionMs: config.CWMP_MAX_SESSION_MS,
+    maxRpcsPerSession: config.CWMP_MAX_RPCS_PER_SESSION,
+    authFailLimit: config.CWMP_AUTH_FAIL_LIMIT,
+    authFailWindowMs: config.CWMP_AUTH_FAIL_WINDOW_MS,
+    retryAfterS: config.CWMP_RETRY_AFTER_S,
+  };
+}
