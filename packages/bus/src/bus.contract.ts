@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { parseErrorReply, TRACEPARENT_HEADER, type StreamDefinition } from '@acs/contracts';
+import { createSubjects, DURABLE_CONSUMERS, parseErrorReply, parsePokeCommand, decodePayload, TRACEPARENT_HEADER, type StreamDefinition } from '@acs/contracts';
 import type { Bus, BusMessage, Consumer, DurableMessage } from './bus.js';
 import { withHeaders } from './bus.js';
-import { BusClosedError, BusTimeoutError, InvalidSubjectError, NoRespondersError, StreamNotFoundError } from './errors.js';
+import { BusClosedError, BusConfigError, BusTimeoutError, InvalidSubjectError, NoRespondersError, StreamNotFoundError } from './errors.js';
 
 export interface BusContractOptions {
   /** Restarts the server under the buses (NATS only); enables the restart test. */
@@ -441,6 +441,63 @@ export function describeBusContract(name: string, makeBus: () => Promise<Bus>, o
         await consumeInto(bus, def, 'metrics', record(y));
         await waitFor(() => x.length === 1 && y.length === 1, 'both durables');
         expect([x, y]).toEqual([[{ e: 1 }], [{ e: 1 }]]);
+      });
+
+      it('runs the ACS streams: poke dedup by requestId, one durable per command, events by device', async () => {
+        const bus = await connect();
+        const s = createSubjects(`t${uid()}.acs`);
+        const defs = Object.values(s.streams);
+        await bus.ensureStreams(defs);
+        await bus.ensureStreams(defs);
+        const pokes: unknown[] = [];
+        const http: string[] = [];
+        const opts = { ackWaitMs: 2_000, maxDeliver: 3 };
+        await bus.consume(
+          s.streams.commands.name,
+          DURABLE_CONSUMERS.poke,
+          async (m) => {
+            const r = decodePayload(m.data, parsePokeCommand);
+            pokes.push(r.ok ? r.value : r.error.code);
+            await m.ack();
+          },
+          { ...opts, filterSubject: s.cmd.poke },
+        );
+        await bus.consume(
+          s.streams.commands.name,
+          DURABLE_CONSUMERS.connreqHttp,
+          async (m) => {
+            http.push(m.subject);
+            await m.ack();
+          },
+          { ...opts, filterSubject: s.cmd.connreq.http },
+        );
+        // Work-queue streams take one durable per subject: a catch-all consumer would steal the others' work.
+        await expect(bus.consume(s.streams.commands.name, 'everything', () => {}, opts)).rejects.toBeInstanceOf(BusConfigError);
+
+        const poke = { deviceId: 'OUI-PC-SN', requestId: 'req-42' };
+        expect((await bus.publishDurable(s.cmd.poke, poke, { msgId: poke.requestId })).duplicate).toBe(false);
+        expect((await bus.publishDurable(s.cmd.poke, poke, { msgId: poke.requestId })).duplicate).toBe(true);
+        await bus.publishDurable(s.cmd.poke, { deviceId: 'x' }, { msgId: 'bad-1' });
+        await bus.publishDurable(s.cmd.connreq.http, {}, { msgId: 'c1' });
+        await waitFor(() => pokes.length === 2 && http.length === 1, 'the poke, the bad poke and the connreq command');
+        expect(pokes).toEqual([poke, 'INVALID_PAYLOAD']);
+        expect(http).toEqual([s.cmd.connreq.http]);
+
+        const hostile = 'OUI-Prod.Class *>-SN é';
+        await bus.publishDurable(s.evt.inform(hostile), {}, { msgId: 'i1' });
+        await bus.publishDurable(s.evt.sessionEnded(hostile), {}, { msgId: 's1' });
+        const informs: unknown[] = [];
+        await bus.consume(
+          s.streams.events.name,
+          'audit',
+          async (m) => {
+            informs.push(s.parse(m.subject));
+            await m.ack();
+          },
+          { ...opts, filterSubject: s.evt.allInforms },
+        );
+        await waitFor(() => informs.length === 1, 'the inform event');
+        expect(informs).toEqual([{ kind: 'inform', deviceId: hostile }]);
       });
 
       it('reports a missing stream with StreamNotFoundError', async () => {

@@ -28,7 +28,7 @@ import {
   StreamNotFoundError,
 } from './errors.js';
 import { internalErrorReply, replyParts, toBytes } from './payload.js';
-import { isValidPattern, isValidSubject, patternsOverlap, subjectMatches } from './subject-match.js';
+import { checkConsumeOptions, isValidPattern, isValidSubject, patternsOverlap, subjectMatches } from './subject-match.js';
 
 interface Delivery {
   readonly subject: string;
@@ -469,6 +469,7 @@ export class MemoryBus implements Bus {
 
   async consume(stream: string, durable: string, handler: DurableHandler, opts: ConsumeOptions): Promise<Consumer> {
     if (this.closed) throw new BusClosedError();
+    checkConsumeOptions(opts);
     const state = this.broker.consumer(stream, durable, opts);
     const instance: ConsumerInstance = { client: this.client, handler, busy: false, stopped: false, current: null };
     state.instances.push(instance);

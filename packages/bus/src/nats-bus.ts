@@ -57,7 +57,7 @@ import {
   StreamNotFoundError,
 } from './errors.js';
 import { internalErrorReply, replyParts, toBytes } from './payload.js';
-import { isValidPattern, isValidSubject } from './subject-match.js';
+import { checkConsumeOptions, isValidPattern, isValidSubject } from './subject-match.js';
 
 export interface NatsBusOptions {
   /** `nats://host:port`, one or several. */
@@ -337,6 +337,7 @@ export class NatsBus implements Bus {
 
   async consume(stream: string, durable: string, handler: DurableHandler, opts: ConsumeOptions): Promise<Consumer> {
     if (this.closing || this.connection.isClosed()) throw new BusClosedError();
+    checkConsumeOptions(opts);
     await this.ensureConsumer(stream, durable, opts);
     let messages: ConsumerMessages;
     try {

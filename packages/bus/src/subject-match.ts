@@ -1,3 +1,6 @@
+import type { ConsumeOptions } from './bus.js';
+import { BusConfigError } from './errors.js';
+
 // NATS subject semantics: `.`-separated tokens, `*` matches one token, `>` (last) matches one or more.
 
 export function subjectMatches(pattern: string, subject: string): boolean {
@@ -35,4 +38,11 @@ export function isValidSubject(subject: string): boolean {
 export function isValidPattern(pattern: string): boolean {
   const tokens = pattern.split('.');
   return tokens.every((t, i) => (t === '>' ? i === tokens.length - 1 : t === '*' || /^[^\s.*>]+$/.test(t)));
+}
+
+/** Refuses consumer settings no adapter can honour, before anything is created. */
+export function checkConsumeOptions(opts: ConsumeOptions): void {
+  if (!Number.isFinite(opts.ackWaitMs) || opts.ackWaitMs <= 0) throw new BusConfigError(`ackWaitMs must be > 0, got ${opts.ackWaitMs}`);
+  if (!Number.isInteger(opts.maxDeliver) || opts.maxDeliver < 1) throw new BusConfigError(`maxDeliver must be an integer >= 1, got ${opts.maxDeliver}`);
+  if (opts.filterSubject !== undefined && !isValidPattern(opts.filterSubject)) throw new BusConfigError(`invalid filterSubject ${opts.filterSubject}`);
 }
