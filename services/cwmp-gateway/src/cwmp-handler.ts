@@ -327,9 +327,9 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
         username = auth.username;
         if (!pre.ok) {
           if (await blockedFor(req.sourceIp, username)) return tooManyFailures(ctx, username);
-          const blocked = await countFailure(req.sourceIp, username, `digest_${pre.reason}`);
-          log.warn({ reason: pre.reason, username }, 'Digest credentials rejected before verification');
-          return blocked ? tooManyFailures(ctx, username) : challenge(req, false, { Connection: 'close' });
+          if (await countFailure(req.sourceIp, username, `digest_${pre.reason}`)) return tooManyFailures(ctx, username, pre.reason);
+          log.warn({ reason: pre.reason, username, code: 'AUTH_FAILED' }, 'Digest credentials rejected before verification');
+          return challenge(req, false, { Connection: 'close' });
         }
         proof = pre.proof;
         break;
@@ -338,9 +338,10 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
     if (await blockedFor(req.sourceIp, username)) return tooManyFailures(ctx, username);
     const verdict = await registry.verifyCredentials({ deviceId, deviceIdStruct: ids, username, proof, sourceIp: req.sourceIp });
     if (!verdict.ok) {
-      const blocked = await countFailure(req.sourceIp, username, verdict.reason);
+      // One log line per refused request: the failure that trips the limit is logged as the block.
+      if (await countFailure(req.sourceIp, username, verdict.reason)) return tooManyFailures(ctx, username, verdict.reason);
       log.warn({ reason: verdict.reason, username, code: 'AUTH_FAILED' }, 'login refused');
-      return blocked ? tooManyFailures(ctx, username) : challenge(req, false, { Connection: 'close' });
+      return challenge(req, false, { Connection: 'close' });
     }
 
     // --- Version (cwmp-protocol.md §2.2)
@@ -444,8 +445,8 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
     );
   }
 
-  function tooManyFailures(ctx: RequestContext, username: string): CwmpHttpReply {
-    return refuse(ctx, 503, 'TOO_MANY_FAILED_LOGINS', { username }, { 'Retry-After': String(s.retryAfterS) });
+  function tooManyFailures(ctx: RequestContext, username: string, reason?: string): CwmpHttpReply {
+    return refuse(ctx, 503, 'TOO_MANY_FAILED_LOGINS', { username, ...(reason === undefined ? {} : { reason }) }, { 'Retry-After': String(s.retryAfterS) });
   }
 
   // ---------------------------------------------------------------------------------------------
