@@ -434,3 +434,18 @@ test('hostile nesting depth is MALFORMED_XML, not a stack overflow', () => {
   expect(e.code).toBe('MALFORMED_XML');
   expect(e.message).toContain('nested deeper than 64');
 });
+
+test('several undeclared prefixes are bound in one re-parse', () => {
+  const xml =
+    '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><cwmp:ID>5</cwmp:ID><v:X>1</v:X></s:Header>' +
+    '<s:Body><s:Fault><faultcode>Client</faultcode><faultstring>f</faultstring><detail><c2:Fault><FaultCode>9003</FaultCode></c2:Fault></detail></s:Fault></s:Body></s:Envelope>';
+  const d = decode(xml);
+  if (d.kind !== 'fault') throw new Error(d.kind);
+  expect(d.envelope.header.id).toBe('5');
+  expect(d.envelope.body.name === 'Fault' && d.envelope.body.detail.faultCode).toBe(9003);
+  expect(d.warnings.filter((w) => w.startsWith('undeclared namespace prefix')).sort()).toEqual([
+    'undeclared namespace prefix "c2"',
+    'undeclared namespace prefix "cwmp"',
+    'undeclared namespace prefix "v"',
+  ]);
+});

@@ -26,8 +26,12 @@ import type {
 import { validateValue, xsdTypeFromLocalName } from './values.js';
 import { parseXml, UNBOUND_NS_PREFIX, XmlSyntaxError, type XmlElement } from './xml.js';
 
-/** Default cap on an encoded body. Full-tree GetParameterValuesResponses of big IGD devices reach a few MB. */
-export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * Default cap on a body. xml2js needs roughly 0.5-1 s of CPU per MiB (see the bench), and a
+ * decode blocks its event loop: big trees should be fetched in batches (cwmp-protocol.md §12.14);
+ * pass a larger `maxBytes` where a full-tree GetParameterValuesResponse must be accepted.
+ */
+export const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
 
 export type DecodedKind = 'request' | 'response' | 'fault';
 

@@ -57,28 +57,42 @@ export const XML2JS_OPTIONS: xml2js.ParserOptions & { xmlnskey: string } = {
   xmlnskey: '$ns',
 };
 
-const MAX_UNBOUND_RETRIES = 8;
+// At most this many parses per document: a hostile body at maxBytes must not buy many re-parses.
+const MAX_PARSES = 3;
 
 /**
  * Parse a whole document. Throws only XmlSyntaxError.
- * Undeclared prefixes (seen on CPE fault bodies) are bound to a placeholder URI and the
- * document re-parsed, each one reported in `unbound`.
+ * Undeclared prefixes (seen on CPE fault bodies) are bound to a placeholder URI on the root
+ * and the document re-parsed (all of them at once), each one reported in `unbound`.
  */
 export function parseXml(text: string): { root: XmlElement; unbound: string[] } {
   const unbound: string[] = [];
   let doc = text;
-  for (let attempt = 0; ; attempt++) {
+  for (let parses = 1; ; parses++) {
     const outcome = parseOnce(doc);
     if ('root' in outcome) return { root: outcome.root, unbound };
-    const prefix = /^Unbound namespace prefix: "([^"]+)"/.exec(outcome.error.message)?.[1]?.split(':')[0];
-    if (prefix === undefined || attempt >= MAX_UNBOUND_RETRIES || unbound.includes(prefix)) {
+    const reported = /^Unbound namespace prefix: "([^"]+)"/.exec(outcome.error.message)?.[1]?.split(':')[0];
+    const fail = (): never => {
       throw new XmlSyntaxError(firstLine(outcome.error.message), { cause: outcome.error });
+    };
+    if (reported === undefined || parses >= MAX_PARSES || unbound.includes(reported)) fail();
+    const missing = new Set([reported as string, ...undeclaredPrefixes(doc)].filter((p) => !unbound.includes(p)));
+    for (const prefix of missing) {
+      const bound = bindPrefixOnRoot(doc, prefix);
+      if (bound === undefined) fail();
+      doc = bound as string;
+      unbound.push(prefix);
     }
-    const bound = bindPrefixOnRoot(doc, prefix);
-    if (bound === undefined) throw new XmlSyntaxError(firstLine(outcome.error.message), { cause: outcome.error });
-    unbound.push(prefix);
-    doc = bound;
   }
+}
+
+/** Prefixes used on names but declared nowhere in the document (a cheap over-approximation). */
+function undeclaredPrefixes(doc: string): string[] {
+  const declared = new Set(['xml', 'xmlns']);
+  for (const m of doc.matchAll(/xmlns:([A-Za-z_][\w.-]*)\s*=/g)) if (m[1]) declared.add(m[1]);
+  const used = new Set<string>();
+  for (const m of doc.matchAll(/[<\s/]([A-Za-z_][\w.-]*):[A-Za-z_]/g)) if (m[1] && !declared.has(m[1])) used.add(m[1]);
+  return [...used];
 }
 
 function parseOnce(text: string): { root: XmlElement } | { error: Error } {
