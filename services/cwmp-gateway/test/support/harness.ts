@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Agent, createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { Agent} from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createMemoryBus, MemoryBroker, type Bus } from '@acs/bus';
 import { createSubjects, type RegistryClient, type Subjects } from '@acs/contracts';
 import { encode, type CwmpEnvelope, type CwmpHeader, type CwmpMessage, type DeviceIdStruct, type EventStruct } from '@acs/cwmp';
