@@ -251,6 +251,25 @@ export function describeBusContract(name: string, makeBus: () => Promise<Bus>, o
         expect(got).toEqual([{ n: 1 }, { n: 3 }]);
       });
 
+      it('forgets a msgId once the duplicate window has passed', async () => {
+        const bus = await connect();
+        const def = { ...streamDef('limits'), duplicateWindowMs: 500 };
+        await bus.ensureStreams([def]);
+        const subject = subjectOf(def, 'poke');
+        const started = Date.now();
+        const first = await bus.publishDurable(subject, { n: 1 }, { msgId: 'req-1' });
+        expect((await bus.publishDurable(subject, { n: 1 }, { msgId: 'req-1' })).duplicate).toBe(true);
+        let later: { duplicate: boolean; seq: number } | undefined;
+        const deadline = Date.now() + 10_000;
+        while (!later || later.duplicate) {
+          if (Date.now() > deadline) throw new Error('msgId still a duplicate 10 s after a 500 ms window');
+          later = await bus.publishDurable(subject, { n: 1 }, { msgId: 'req-1' });
+          if (later.duplicate) await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+        expect(later.seq).toBeGreaterThan(first.seq);
+      });
+
       it('carries headers (traceparent) through the stream', async () => {
         const bus = await connect();
         const def = streamDef('limits');

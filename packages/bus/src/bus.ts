@@ -90,7 +90,10 @@ export type DurableHandler = (msg: DurableMessage) => void | Promise<void>;
 export interface Consumer {
   readonly stream: string;
   readonly durable: string;
-  /** Stops taking messages; unsettled ones are redelivered after their ackWait. The durable consumer remains. */
+  /**
+   * Stops taking messages and resolves once the handler call in progress (if any) returned; unsettled messages
+   * are redelivered after their ackWait. The durable consumer itself remains on the server.
+   */
   stop(): Promise<void>;
 }
 

@@ -313,6 +313,8 @@ export class MemoryBroker {
     };
     instance.busy = true;
     instance.current = instance.client.track(async () => {
+      // Never run consumer code inside the publisher's call (or inside this pump loop).
+      await Promise.resolve();
       try {
         await instance.handler(durableMsg);
       } catch (error) {
