@@ -149,10 +149,16 @@ export function decodeTree(root: XmlElement, warnings: string[] = []): Exclude<D
     }
     if (!isCwmpNamespace(bodyChild.uri)) warnings.push(`${method} is not in a cwmp namespace ({${bodyChild.uri}})`);
     body = reader(bodyChild, ctx);
+    ctx.flush();
   }
 
   const envelope: CwmpEnvelope = { cwmpNamespace, header, body };
   return { kind: kindOf(body.name), envelope, version: versionFromInform(envelope), warnings, notUnderstood };
+}
+
+// Peer text quoted in warnings and errors is bounded.
+function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }
 
 function idOnly(id: string | undefined): { id?: string } {
@@ -195,19 +201,19 @@ function readHeader(headerEl: XmlElement, warnings: string[], notUnderstood: str
         break;
       case 'holdrequests': {
         const b = parseBool(text);
-        if (b === undefined) warnings.push(`HoldRequests "${text}" is not a boolean; ignored`);
+        if (b === undefined) warnings.push(`HoldRequests "${clip(text)}" is not a boolean; ignored`);
         else header.holdRequests = b;
         break;
       }
       case 'nomorerequests': {
         const b = parseBool(text);
-        if (b === undefined) warnings.push(`NoMoreRequests "${text}" is not a boolean; ignored`);
+        if (b === undefined) warnings.push(`NoMoreRequests "${clip(text)}" is not a boolean; ignored`);
         else header.noMoreRequests = b;
         break;
       }
       case 'sessiontimeout': {
         const n = parseUnsigned(text);
-        if (n === undefined) warnings.push(`SessionTimeout "${text}" is not an unsignedInt; ignored`);
+        if (n === undefined) warnings.push(`SessionTimeout "${clip(text)}" is not an unsignedInt; ignored`);
         else header.sessionTimeout = n;
         break;
       }
@@ -261,8 +267,18 @@ class Ctx {
     throw new CwmpParseError(code, `${this.method}: ${message}`, { method: this.method, ...idOnly(this.id) });
   }
 
+  /** Parameters whose Value had no xsi:type: one summary warning, not one per value. */
+  readonly untyped: string[] = [];
+
   missing(path: string): void {
     this.warnings.push(`${this.method}: ${path} missing; defaulted`);
+  }
+
+  flush(): void {
+    const n = this.untyped.length;
+    if (n > 0) {
+      this.warnings.push(`${this.method}: ${n} value${n === 1 ? '' : 's'} without xsi:type read as string (first: ${this.untyped[0]})`);
+    }
   }
 }
 
@@ -299,7 +315,7 @@ function int(ctx: Ctx, el: XmlElement, name: string, type: keyof typeof INT_LIMI
   }
   const t = c.text.trim();
   const [lo, hi] = INT_LIMITS[type];
-  if (!/^[+-]?\d{1,11}$/.test(t) || Number(t) < lo || Number(t) > hi) ctx.fail(`${name} "${t.slice(0, 40)}" is not an xsd:${type}`);
+  if (!/^[+-]?\d{1,11}$/.test(t) || Number(t) < lo || Number(t) > hi) ctx.fail(`${name} "${clip(t)}" is not an xsd:${type}`);
   return Number(t);
 }
 
@@ -310,7 +326,7 @@ function bool(ctx: Ctx, el: XmlElement, name: string): boolean {
     return false;
   }
   const b = parseBool(c.text.trim());
-  if (b === undefined) ctx.fail(`${name} "${c.text.trim().slice(0, 40)}" is not a boolean`);
+  if (b === undefined) ctx.fail(`${name} "${clip(c.text.trim())}" is not a boolean`);
   return b;
 }
 
@@ -354,13 +370,13 @@ function parameterValue(ctx: Ctx, p: XmlElement): ParameterValueStruct {
   }
   const xsiType = v.attrs.find((a) => a.local === 'type' && (a.uri === XSI_NS || a.uri === `${UNBOUND_NS_PREFIX}xsi`));
   if (!xsiType) {
-    ctx.warnings.push(`${ctx.method}: ${name} has no xsi:type; read as string`);
+    ctx.untyped.push(name);
     return { name, value: v.text, type: 'string' };
   }
   const local = xsiType.value.trim().replace(/^.*:/, '');
   const type = xsdTypeFromLocalName(local);
   if (!type) {
-    ctx.warnings.push(`${ctx.method}: ${name} has unknown xsi:type "${xsiType.value}"; read as string`);
+    ctx.warnings.push(`${ctx.method}: ${name} has unknown xsi:type "${clip(xsiType.value)}"; read as string`);
     return { name, value: v.text, type: 'string' };
   }
   const value = type === 'string' ? v.text : v.text.trim();
@@ -442,7 +458,7 @@ function readFault(el: XmlElement, ctx: Ctx): Fault {
   // faultcode/faultstring are unqualified in SOAP 1.1; read "SOAP-ENV:Client" like "Client".
   const rawCode = (optStr(el, 'faultcode') ?? '').trim().replace(/^.*:/, '');
   const faultcode = rawCode === 'Client' ? 'Client' : 'Server';
-  if (rawCode !== 'Client' && rawCode !== 'Server') ctx.warnings.push(`Fault: faultcode "${rawCode}" read as Server`);
+  if (rawCode !== 'Client' && rawCode !== 'Server') ctx.warnings.push(`Fault: faultcode "${clip(rawCode)}" read as Server`);
   const faultstring = optStr(el, 'faultstring') ?? '';
   const cwmpFault = child(el, 'detail')?.children.find((c) => c.local === 'Fault');
   if (!cwmpFault) ctx.fail('SOAP Fault without detail/cwmp:Fault');

@@ -108,8 +108,8 @@ function parseOnce(text: string): { root: XmlElement } | { error: Error } {
       else settled = { root: convert(result as RawNode), qname: (result as RawNode)['#name'] };
     });
   } catch (e) {
-    // Reached after `end` too: xml2js resets its listeners at the root's end tag, so a
-    // syntax error in trailing content surfaces as a throw. Trailing junk is malformed.
+    // xml2js rethrows what our callback throws (e.g. the depth cap) and may throw on its own;
+    // a throw wins over an earlier outcome.
     settled = { error: e instanceof Error ? e : new Error(String(e)) };
   }
   if (settled && 'root' in settled && hasTrailingContent(text, settled.qname)) {
