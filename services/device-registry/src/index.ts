@@ -1,1 +1,40 @@
-export {};
+export { createRegistry } from './registry.js';
+export type { Registry, RegistryOptions, EndpointHandler } from './registry.js';
+export { DEFAULT_POLICY } from './deps.js';
+export type { Clock, RegistryDeps, RegistryPolicy } from './deps.js';
+export { registryConfig, policyFromConfig } from './config.js';
+export type { RegistryConfig } from './config.js';
+export { CATCH_ALL_TYPE_NAME, expectedDigestResponse } from './credentials.js';
+export { ACS_METHODS } from './cpe-requests.js';
+export { profileParameterKey, ProfileTemplateError } from './profiles.js';
+export { TaskArgsError } from './tasks-to-rpc.js';
+export { UnknownTaskError } from './results.js';
+export { TASK_PRIORITY } from './task-meta.js';
+export {
+  StoreError,
+  StoreConflictError,
+  StoreNotFoundError,
+  StoreValidationError,
+  StoreUnavailableError,
+  DEFAULT_PAGE_LIMIT,
+  MAX_PAGE_LIMIT,
+  DEFAULT_TASK_MAX_ATTEMPTS,
+} from './store/device-store.js';
+export type { DeviceStore, DeviceFilter, DeviceListOptions, DeviceView, Page, PageResult, TaskFilter, FaultFilter, CredentialFilter } from './store/device-store.js';
+export { SqliteDeviceStore, createSqliteDeviceStore } from './store/sqlite-device-store.js';
+export type { SqliteDeviceStoreOptions } from './store/sqlite-device-store.js';
+export { MongoDeviceStore, createMongoDeviceStore } from './store/mongo-device-store.js';
+export type { MongoDeviceStoreOptions } from './store/mongo-device-store.js';
+export type * from './store/types.js';
+export { TASK_TYPES } from './store/types.js';
+export {
+  hashForDigest,
+  hashForBasic,
+  verifyBasic,
+  createSecretBox,
+  generateSecret,
+  SecretFormatError,
+  SecretKeyError,
+  SecretDecryptError,
+} from './secrets.js';
+export type { SecretBox } from './secrets.js';

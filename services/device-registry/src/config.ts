@@ -1,0 +1,44 @@
+import { defineConfig, durationVar, enumVar, intVar, listVar, portVar, secretVar, stringVar, urlVar, type ConfigOf } from '@acs/config';
+import { DEFAULT_SUBJECT_PREFIX } from '@acs/contracts';
+import { z } from 'zod';
+import { DEFAULT_POLICY, type RegistryPolicy } from './deps.js';
+
+const shape = {
+  MONGODB_URL: urlVar({ protocols: ['mongodb', 'mongodb+srv'] }).default('mongodb://127.0.0.1:27017/acs'),
+  NATS_URL: listVar(urlVar({ protocols: ['nats', 'tls'] })).default(['nats://127.0.0.1:4222']),
+  ACS_SUBJECT_PREFIX: stringVar().default(DEFAULT_SUBJECT_PREFIX),
+  /** 32 bytes, base64: seals connection-request passwords and generated secrets. */
+  ACS_SECRET_KEY: secretVar({ minLength: 44 }),
+  /** Must equal the gateway's: stored HA1 values are bound to it. */
+  CWMP_AUTH_REALM: stringVar().default('acs'),
+  ACS_ONBOARDING_USERNAME: stringVar().optional(),
+  ACS_ONBOARDING_PASSWORD: secretVar().optional(),
+  NBI_PORT: portVar().default(7557),
+  NBI_HOST: stringVar().default('127.0.0.1'),
+  ACS_NBI_TOKEN: secretVar({ minLength: 16 }).optional(),
+  LOG_LEVEL: enumVar(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REGISTRY_TASK_MAX_ATTEMPTS: intVar({ min: 1, max: 100 }).default(DEFAULT_POLICY.maxAttempts),
+  REGISTRY_TASK_TTL_MS: durationVar({ min: 0 }).default(DEFAULT_POLICY.taskTtlMs),
+  REGISTRY_REFRESH_BATCH: intVar({ min: 1, max: 1000 }).default(DEFAULT_POLICY.refreshBatch),
+  REGISTRY_TRANSFER_TIMEOUT_MS: durationVar({ min: 1000 }).default(DEFAULT_POLICY.transferTimeoutMs),
+};
+
+const schema = z.object(shape).superRefine((c, ctx) => {
+  if ((c.ACS_ONBOARDING_USERNAME === undefined) !== (c.ACS_ONBOARDING_PASSWORD === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['ACS_ONBOARDING_PASSWORD'], message: 'set both ACS_ONBOARDING_USERNAME and ACS_ONBOARDING_PASSWORD, or neither' });
+  }
+});
+
+/** Every variable the device-registry reads (README lists them); `registryConfig.load(env)` is called by main.ts only. */
+export const registryConfig = defineConfig(schema as unknown as z.ZodObject<typeof shape>);
+
+export type RegistryConfig = ConfigOf<typeof shape>;
+
+export function policyFromConfig(config: RegistryConfig): RegistryPolicy {
+  return {
+    maxAttempts: config.REGISTRY_TASK_MAX_ATTEMPTS,
+    taskTtlMs: config.REGISTRY_TASK_TTL_MS,
+    refreshBatch: config.REGISTRY_REFRESH_BATCH,
+    transferTimeoutMs: config.REGISTRY_TRANSFER_TIMEOUT_MS,
+  };
+}

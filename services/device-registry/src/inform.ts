@@ -1,0 +1,152 @@
+import type { RecordInformReply, RecordInformRequest } from '@acs/contracts';
+import type { RegistryDeps } from './deps.js';
+import { publishDeviceRegistered, publishTaskFault } from './events.js';
+import { startOnboarding, systemTaskInput } from './onboarding.js';
+import { buildProfileArgs, profileParameterKey, rootOf, type DataModelRoot } from './profiles.js';
+import type { ConnectionRequestInfo, Device, DeviceType, DeviceUpsert, Task, TaskInput } from './store/types.js';
+import { TASK_PRIORITY, progressOf, systemSetArgs } from './task-meta.js';
+
+const BOOTSTRAP = '0 BOOTSTRAP';
+const BOOT = '1 BOOT';
+
+function truthy(value: string): boolean {
+  return value === '1' || value.toLowerCase() === 'true';
+}
+
+/** Connection-request data the Inform carries (forced or notified ManagementServer parameters). */
+function connectionRequestFrom(values: Map<string, string>, root: DataModelRoot): Partial<ConnectionRequestInfo> {
+  const ms = (name: string) => values.get(`${root}ManagementServer.${name}`);
+  const out: Partial<ConnectionRequestInfo> = {};
+  const url = ms('ConnectionRequestURL');
+  if (url !== undefined) out.connectionRequestURL = url === '' ? null : url;
+  const udp = ms('UDPConnectionRequestAddress');
+  if (udp !== undefined) out.udpConnectionRequestAddress = udp === '' ? null : udp;
+  const nat = ms('NATDetected');
+  if (nat !== undefined) out.natDetected = truthy(nat);
+  const jid = ms('ConnReqJabberID');
+  if (jid !== undefined) out.connReqJabberID = jid === '' ? null : jid;
+  return out;
+}
+
+/** Tasks of the device that are queued or running (what de-duplication looks at). */
+export async function openTasks(deps: RegistryDeps, deviceId: string): Promise<Task[]> {
+  return (await deps.store.listTasks({ deviceId, status: ['pending', 'running'] }, { limit: 1000 })).items;
+}
+
+/**
+ * informRecord: persists the device, its type binding, connection-request data and the Inform's
+ * parameters before the gateway answers InformResponse, then queues what the events ask for
+ * (cwmp-protocol §4.3): on 0 BOOTSTRAP the cached tree is forgotten, the profile and a discovery
+ * refresh are queued; on 1 BOOT the profile again. First contact through type credentials starts
+ * onboarding.
+ */
+export async function recordInform(deps: RegistryDeps, req: RecordInformRequest): Promise<RecordInformReply> {
+  const { store } = deps;
+  const parsedAt = Date.parse(req.receivedAt);
+  const now = Number.isFinite(parsedAt) ? parsedAt : deps.clock();
+  const { inform } = req;
+  const events = new Set(inform.event.map((e) => e.eventCode.trim()));
+  const bootstrap = events.has(BOOTSTRAP);
+  const boot = events.has(BOOT);
+  const values = new Map(inform.parameterList.map((p) => [p.name, p.value]));
+  const root = rootOf(inform.parameterList.map((p) => p.name));
+  const { oui, productClass, serialNumber, manufacturer } = inform.deviceId;
+
+  const existing = await store.getDevice(req.deviceId);
+  const deviceTypeId = req.auth.deviceTypeId ?? existing?.deviceTypeId ?? (await store.matchDeviceType(oui, productClass, serialNumber))?.id ?? null;
+  const upsert: DeviceUpsert = {
+    id: req.deviceId,
+    oui,
+    productClass,
+    serialNumber,
+    manufacturer,
+    deviceTypeId,
+    lastInformAt: now,
+    sourceIp: req.sourceIp,
+    connectionRequest: connectionRequestFrom(values, root),
+  };
+  const hw = values.get(`${root}DeviceInfo.HardwareVersion`);
+  const sw = values.get(`${root}DeviceInfo.SoftwareVersion`);
+  if (hw !== undefined) upsert.hardwareVersion = hw;
+  if (sw !== undefined) upsert.softwareVersion = sw;
+  if (boot) upsert.lastBootAt = now;
+  if (bootstrap) {
+    upsert.lastBootstrapAt = now;
+    // A bootstrapped CPE is factory-fresh: the connection-request credentials we set are gone.
+    upsert.connectionRequestAuth = null;
+  }
+  const { device, created } = await store.upsertDevice(upsert, now);
+
+  if (bootstrap && !created) {
+    // cwmp-protocol §4.3: the cached tree is stale after 0 BOOTSTRAP; discovery rebuilds it.
+    await store.deleteParameterSubtree(device.id, 'Device.');
+    await store.deleteParameterSubtree(device.id, 'InternetGatewayDevice.');
+  }
+  if (inform.parameterList.length > 0) {
+    await store.upsertParameters(
+      device.id,
+      inform.parameterList.map((p) => ({ path: p.name, value: p.value, type: `xsd:${p.type}` })),
+      now,
+    );
+  }
+
+  await housekeeping(deps, device.id, req.sessionId, now);
+
+  const type: DeviceType | null = deviceTypeId === null ? null : await store.getDeviceType(deviceTypeId);
+  const reportedKey = values.get(`${root}ManagementServer.ParameterKey`) ?? '';
+  if (req.auth.scope === 'type' && type !== null) await startOnboarding(deps, device, type, root, reportedKey, now);
+  if (type !== null && (bootstrap || boot)) await queueProfile(deps, device, type, root, reportedKey, now);
+  if (bootstrap) await queueDiscovery(deps, device.id, root, now);
+
+  if (created) publishDeviceRegistered(deps, device, req.auth.scope === 'type' ? 'device_type' : 'device_credential', type?.name);
+  deps.logger.info({ deviceId: device.id, sessionId: req.sessionId, events: [...events], created }, 'Inform recorded');
+  return { deviceId: device.id, registered: created };
+}
+
+/**
+ * A new session means earlier ones of this device are over (one session per device): their running
+ * tasks go back to the queue, downloads waiting too long for TransferComplete fail, expired tasks
+ * are cancelled.
+ */
+async function housekeeping(deps: RegistryDeps, deviceId: string, sessionId: string, now: number): Promise<void> {
+  const { store } = deps;
+  await store.expireTasks(now);
+  const running = (await store.listTasks({ deviceId, status: ['running'] }, { limit: 1000 })).items;
+  for (const task of running) {
+    const progress = progressOf(task);
+    if (progress?.phase === 'transfer') {
+      if (now - progress.since < deps.policy.transferTimeoutMs) continue;
+      const fault = { code: 'TRANSFER_TIMEOUT', message: `no TransferComplete for CommandKey ${progress.commandKey}` };
+      const failed = await store.failTask(task.id, fault, now);
+      if (failed) {
+        await store.recordFault({ deviceId, taskId: task.id, code: fault.code, message: fault.message, detail: { commandKey: progress.commandKey } }, now);
+        publishTaskFault(deps, failed, fault, undefined);
+      }
+      continue;
+    }
+    if (progress?.sessionId === sessionId) continue;
+    await store.releaseTask(task.id, now);
+  }
+}
+
+/** Queues the type's profile unless the device already reports its ParameterKey or one is queued. */
+export async function queueProfile(deps: RegistryDeps, device: Device, type: DeviceType, root: DataModelRoot, reportedKey: string, now: number): Promise<Task | null> {
+  const key = profileParameterKey(type);
+  if (reportedKey === key) return null;
+  const open = await openTasks(deps, device.id);
+  if (open.some((t) => systemSetArgs(t)?.purpose === 'profile' && systemSetArgs(t)?.parameterKey === key && t.status === 'pending')) return null;
+  const args = buildProfileArgs(type, device, root, deps.secretBox);
+  if (args === null) return null;
+  const input: TaskInput = systemTaskInput(deps, { type: 'setParameterValues', args } as Task, TASK_PRIORITY.profile, now);
+  const [task] = await deps.store.createTasks(device.id, [input], now);
+  return task ?? null;
+}
+
+/** Queues a refresh of the whole tree (discovery) unless one is already queued. */
+export async function queueDiscovery(deps: RegistryDeps, deviceId: string, root: DataModelRoot, now: number): Promise<Task | null> {
+  const open = await openTasks(deps, deviceId);
+  if (open.some((t) => t.type === 'refresh' && t.args.path === root && t.status === 'pending')) return null;
+  const input = systemTaskInput(deps, { type: 'refresh', args: { path: root } } as Task, TASK_PRIORITY.discovery, now);
+  const [task] = await deps.store.createTasks(deviceId, [input], now);
+  return task ?? null;
+}

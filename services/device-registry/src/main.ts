@@ -1,0 +1,55 @@
+// Composition root: configuration, MongoDB store, NATS bus, the registry's endpoints, SIGTERM drain.
+import { createNatsBus } from '@acs/bus';
+import { ConfigError } from '@acs/config';
+import { createSubjects } from '@acs/contracts';
+import { createLogger } from '@acs/telemetry';
+import { policyFromConfig, registryConfig } from './config.js';
+import { createRegistry } from './registry.js';
+import { createSecretBox } from './secrets.js';
+import { createMongoDeviceStore } from './store/mongo-device-store.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = registryConfig.load();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger({ service: 'device-registry', level: config.LOG_LEVEL });
+  const secretBox = createSecretBox(config.ACS_SECRET_KEY);
+  const store = await createMongoDeviceStore({ uri: config.MONGODB_URL });
+  const bus = await createNatsBus({
+    servers: config.NATS_URL,
+    name: 'device-registry',
+    onError: (err, context) => logger.warn({ err, ...context }, 'bus error'),
+  });
+  const subjects = createSubjects(config.ACS_SUBJECT_PREFIX);
+  await bus.ensureStreams([subjects.streams.events, subjects.streams.commands, subjects.streams.deadLetters]);
+  const registry = createRegistry({ store, bus, subjects, secretBox, realm: config.CWMP_AUTH_REALM, logger, policy: policyFromConfig(config) });
+  if (config.ACS_ONBOARDING_USERNAME !== undefined && config.ACS_ONBOARDING_PASSWORD !== undefined) {
+    await registry.ensureCatchAllType(config.ACS_ONBOARDING_USERNAME, config.ACS_ONBOARDING_PASSWORD);
+  }
+  registry.registerEndpoints();
+  await bus.flush();
+  logger.info({ subjects: Object.keys(registry.endpoints()) }, 'device-registry serving');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    // In-flight requests finish before the store closes; new ones go to other replicas.
+    await bus.drain().catch((err: unknown) => logger.warn({ err }, 'bus drain failed'));
+    await store.close();
+    logger.info('stopped');
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`device-registry failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

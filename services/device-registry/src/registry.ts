@@ -1,0 +1,96 @@
+import type { BusMessage, BusPayload, Bus, Subscription } from '@acs/bus';
+import {
+  QUEUE_GROUPS,
+  decodePayload,
+  isErrorCode,
+  parseCpeRequestRequest,
+  parseNextActionRequest,
+  parseRecordInformRequest,
+  parseRecordResultRequest,
+  parseVerifyCredentialsRequest,
+  type ErrorCode,
+  type ErrorReply,
+  type Parser,
+  type RegistryClient,
+} from '@acs/contracts';
+import { ensureCatchAllType, verifyCredentials } from './credentials.js';
+import { cpeRequest } from './cpe-requests.js';
+import { DEFAULT_POLICY, type RegistryDeps, type RegistryPolicy } from './deps.js';
+import { recordInform } from './inform.js';
+import { recordResult } from './results.js';
+import { nextAction } from './session-next.js';
+import type { DeviceType } from './store/types.js';
+
+export type RegistryOptions = Omit<RegistryDeps, 'policy' | 'clock'> & { policy?: Partial<RegistryPolicy>; clock?: RegistryDeps['clock'] };
+
+/** A bus request handler: raw message in, reply payload out (an ErrorReply for bad input). */
+export type EndpointHandler = (msg: BusMessage) => Promise<BusPayload>;
+
+/**
+ * The registry's domain logic. The five gateway endpoints are plain async functions (the
+ * `RegistryClient` shape, so the all-in-one app or a test can call them without a bus);
+ * `endpoints()` wraps them as bus handlers keyed by subject, and `registerEndpoints` serves them.
+ */
+export interface Registry extends RegistryClient {
+  /** Creates or updates the catch-all device type for ACS_ONBOARDING_USERNAME/PASSWORD. */
+  ensureCatchAllType(username: string, password: string): Promise<DeviceType>;
+  /** Bus handlers by subject; each validates its request and never throws. */
+  endpoints(): Record<string, EndpointHandler>;
+  /** Serves every endpoint on `bus` in the registry's queue group. */
+  registerEndpoints(bus?: Bus): Subscription[];
+  readonly deps: RegistryDeps;
+}
+
+export function createRegistry(options: RegistryOptions): Registry {
+  const deps: RegistryDeps = { ...options, clock: options.clock ?? Date.now, policy: { ...DEFAULT_POLICY, ...options.policy } };
+  const errorReply = (code: ErrorCode, message: string, issues?: ErrorReply['error']['issues']): ErrorReply => ({
+    ok: false,
+    error: { code, message, ...(issues ? { issues: issues.map((i) => ({ ...i, path: [...i.path] })) } : {}) },
+  });
+
+  function endpoint<Req>(subject: string, parse: Parser<Req>, run: (req: Req) => Promise<object>): EndpointHandler {
+    return async (msg) => {
+      const parsed = decodePayload(msg.data, parse);
+      if (!parsed.ok) {
+        deps.logger.warn({ subject, err: parsed.error.message }, 'invalid registry request');
+        return errorReply('INVALID_PAYLOAD', parsed.error.message, parsed.error.issues as ErrorReply['error']['issues']);
+      }
+      try {
+        return await run(parsed.value);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        // Typed domain failures (unknown task, store conflicts, store outage) keep their code.
+        if (isErrorCode(code) && code !== 'INTERNAL') {
+          deps.logger.warn({ subject, err }, 'registry request refused');
+          return errorReply(code, (err as Error).message);
+        }
+        deps.logger.error({ subject, err }, 'registry request failed');
+        return errorReply('INTERNAL', 'internal error');
+      }
+    };
+  }
+
+  const registry: Registry = {
+    deps,
+    verifyCredentials: (req) => verifyCredentials(deps, req),
+    recordInform: (req) => recordInform(deps, req),
+    cpeRequest: (req) => cpeRequest(deps, req),
+    nextAction: (req) => nextAction(deps, req),
+    recordResult: (req) => recordResult(deps, req),
+    ensureCatchAllType: (username, password) => ensureCatchAllType(deps, username, password),
+    endpoints() {
+      const s = deps.subjects.registry;
+      return {
+        [s.credentialsVerify]: endpoint(s.credentialsVerify, parseVerifyCredentialsRequest, registry.verifyCredentials),
+        [s.informRecord]: endpoint(s.informRecord, parseRecordInformRequest, registry.recordInform),
+        [s.sessionCpeRequest]: endpoint(s.sessionCpeRequest, parseCpeRequestRequest, registry.cpeRequest),
+        [s.sessionNext]: endpoint(s.sessionNext, parseNextActionRequest, registry.nextAction),
+        [s.sessionResult]: endpoint(s.sessionResult, parseRecordResultRequest, registry.recordResult),
+      };
+    },
+    registerEndpoints(bus = deps.bus) {
+      return Object.entries(registry.endpoints()).map(([subject, handler]) => bus.serve(subject, handler, { queue: QUEUE_GROUPS.registry }));
+    },
+  };
+  return registry;
+}

@@ -1,0 +1,68 @@
+import type { NextActionReply, NextActionRequest } from '@acs/contracts';
+import type { RegistryDeps } from './deps.js';
+import { publishTaskFault } from './events.js';
+import type { Task } from './store/types.js';
+import { progressOf, toJson, type TaskProgress } from './task-meta.js';
+import { TaskArgsError, taskToRpc } from './tasks-to-rpc.js';
+
+const byPriorityThenQueue = (a: Task, b: Task) => (b.priority ?? 0) - (a.priority ?? 0) || a.seq - b.seq;
+
+/**
+ * sessionNext: the next RPC for this session. A multi-step task of this session continues first;
+ * then pending tasks by priority (system tasks first) and queue order, skipping expired ones and
+ * ones that already failed in this session. The chosen task is claimed atomically, so two replicas
+ * cannot hand out the same task. `none` when nothing is left.
+ */
+export async function nextAction(deps: RegistryDeps, req: NextActionRequest): Promise<NextActionReply> {
+  const { store } = deps;
+  const now = deps.clock();
+
+  const running = (await store.listTasks({ deviceId: req.deviceId, status: ['running'] }, { limit: 1000 })).items;
+  for (const task of running) {
+    const p = progressOf(task);
+    if (task.type !== 'refresh' || p?.sessionId !== req.sessionId || p.phase !== 'values' || p.remaining.length === 0) continue;
+    const batch: TaskProgress = { ...p, inFlight: Math.min(deps.policy.refreshBatch, p.remaining.length) };
+    const updated = await store.setTaskProgress(task.id, toJson(batch), now);
+    if (updated === null) continue;
+    return { action: 'rpc', rpc: taskToRpc(updated, { secretBox: deps.secretBox, reportedType: () => null, progress: batch }), taskId: task.id };
+  }
+
+  const pending = (await store.listTasks({ deviceId: req.deviceId, status: ['pending'] }, { limit: 1000 })).items
+    .filter((t) => (t.expiresAt === null || t.expiresAt > now) && progressOf(t)?.sessionId !== req.sessionId)
+    .sort(byPriorityThenQueue);
+  for (const candidate of pending) {
+    const claimed = await store.claimTask(candidate.id, now);
+    if (claimed === null) continue; // another replica or session won it
+    const progress: TaskProgress = { sessionId: req.sessionId, phase: claimed.type === 'refresh' ? 'names' : 'rpc' };
+    const task = (await store.setTaskProgress(claimed.id, toJson(progress), now)) ?? claimed;
+    try {
+      const rpc = taskToRpc(task, { secretBox: deps.secretBox, reportedType: await typeLookup(deps, task), progress });
+      deps.logger.debug({ deviceId: req.deviceId, sessionId: req.sessionId, taskId: task.id, rpc: rpc.name }, 'task handed out');
+      return { action: 'rpc', rpc, taskId: task.id };
+    } catch (err) {
+      if (!(err instanceof TaskArgsError)) throw err;
+      // Retrying cannot fix bad arguments: end the task now rather than after maxAttempts sessions.
+      const fault = { code: err.code, message: err.message };
+      let failed = await store.failTask(task.id, fault, now);
+      while (failed !== null && failed.status === 'pending') {
+        const again = await store.claimTask(failed.id, now);
+        failed = again === null ? null : await store.failTask(again.id, fault, now);
+      }
+      await store.recordFault({ deviceId: req.deviceId, taskId: task.id, code: fault.code, message: fault.message, detail: { sessionId: req.sessionId } }, now);
+      if (failed) publishTaskFault(deps, failed, fault, req.sessionId);
+    }
+  }
+  return { action: 'none' };
+}
+
+/** For SetParameterValues entries without a type: the xsd type the CPE reported for that name. */
+async function typeLookup(deps: RegistryDeps, task: Task): Promise<(name: string) => string | null> {
+  if (task.type !== 'setParameterValues') return () => null;
+  const types = new Map<string, string>();
+  for (const p of task.args.parameterList) {
+    if (p.type !== undefined) continue;
+    const [stored] = (await deps.store.getParameters(task.deviceId, p.name)).filter((x) => x.path === p.name);
+    if (stored?.type) types.set(p.name, stored.type);
+  }
+  return (name) => types.get(name) ?? null;
+}
