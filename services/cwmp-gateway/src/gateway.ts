@@ -4,7 +4,7 @@ import type { RegistryClient, Subjects } from '@acs/contracts';
 import type { DeviceLock, RateLimiter, SessionStore } from '@acs/kv';
 import { createMetrics, type Logger, type Metrics } from '@acs/telemetry';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { createCwmpHandler, type CwmpHandlerSettings, type CwmpHttpReply } from './cwmp-handler.js';
+import { createCwmpHandler, type CwmpHandlerSettings, type CwmpHttpReply, type CwmpHttpRequest } from './cwmp-handler.js';
 import { createNonceService } from './nonce.js';
 
 export interface GatewaySettings extends CwmpHandlerSettings {
@@ -36,6 +36,8 @@ export interface GatewayDeps {
 export interface Gateway {
   /** The express app: mount it on an http or https server. */
   readonly app: express.Express;
+  /** The CWMP exchange without HTTP plumbing (what the app calls for each POST). */
+  readonly handler: (req: CwmpHttpRequest) => Promise<CwmpHttpReply>;
   /** Marks the gateway as draining (/readyz answers 503) so the load balancer stops sending new sessions. */
   close(): Promise<void>;
 }
@@ -123,6 +125,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   return {
     app,
+    handler: handle,
     async close() {
       draining = true;
     },
