@@ -343,6 +343,9 @@ describe('empty bodies and errors', () => {
     expect(parseError(padded, { maxBytes: padded.length }).code).toBe('TOO_LARGE');
     expect(DEFAULT_MAX_BYTES).toBeGreaterThanOrEqual(1024 * 1024);
     expect(parseError('x'.repeat(DEFAULT_MAX_BYTES + 1)).code).toBe('TOO_LARGE');
+    // A nonsensical cap falls back to the default instead of disabling the check.
+    expect(parseError('x'.repeat(DEFAULT_MAX_BYTES + 1), { maxBytes: Number.NaN }).code).toBe('TOO_LARGE');
+    expect(parseError('x'.repeat(DEFAULT_MAX_BYTES + 1), { maxBytes: -1 }).code).toBe('TOO_LARGE');
   });
 
   test.each([

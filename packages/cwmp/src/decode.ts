@@ -91,7 +91,9 @@ const DTD_RE = /<!\s*(DOCTYPE|ENTITY)/i;
  */
 export function decode(input: string | Buffer, opts: DecodeOptions = {}): Decoded {
   try {
-    return decodeChecked(input, opts.maxBytes ?? DEFAULT_MAX_BYTES, opts.charset);
+    // NaN or a negative cap would silently disable the check.
+    const maxBytes = typeof opts.maxBytes === 'number' && opts.maxBytes >= 0 ? opts.maxBytes : DEFAULT_MAX_BYTES;
+    return decodeChecked(input, maxBytes, opts.charset);
   } catch (e) {
     if (e instanceof CwmpParseError) throw e;
     // A bug of ours must still honour the "only CwmpParseError" contract.
