@@ -16,6 +16,8 @@ const shape = {
   NBI_PORT: portVar().default(7557),
   NBI_HOST: stringVar().default('127.0.0.1'),
   ACS_NBI_TOKEN: secretVar({ minLength: 16 }).optional(),
+  /** Where NBI tokens created at run time are kept (one replica writes it); unset: in memory. */
+  NBI_TOKEN_DIR: stringVar().optional(),
   LOG_LEVEL: enumVar(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REGISTRY_TASK_MAX_ATTEMPTS: intVar({ min: 1, max: 100 }).default(DEFAULT_POLICY.maxAttempts),
   REGISTRY_TASK_TTL_MS: durationVar({ min: 0 }).default(DEFAULT_POLICY.taskTtlMs),

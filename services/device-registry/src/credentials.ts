@@ -125,9 +125,11 @@ export async function ensureCatchAllType(deps: RegistryDeps, username: string, p
   const types = await store.listDeviceTypes();
   const type = types.find((t) => t.name === CATCH_ALL_TYPE_NAME) ?? (await store.createDeviceType({ name: CATCH_ALL_TYPE_NAME, catchAll: true }, clock()));
   const ha1 = hashForDigest(username, realm, password);
-  const existing = (await store.listCredentials({ deviceTypeId: type.id })).find((c) => c.username === username);
+  const creds = await store.listCredentials({ deviceTypeId: type.id });
+  // A changed ACS_ONBOARDING_USERNAME retires the old one: only the configured pair may onboard.
+  for (const stale of creds.filter((c) => c.username !== username)) await store.deleteCredential(stale.id);
+  const existing = creds.find((c) => c.username === username);
   if (existing === undefined) {
-    for (const stale of await store.listCredentials({ deviceTypeId: type.id })) await store.deleteCredential(stale.id);
     await store.createCredential({ username, scope: { kind: 'deviceType', deviceTypeId: type.id }, realm, ha1, basicHash: await hashForBasic(password) }, clock());
   } else if (existing.ha1 !== ha1 || existing.realm !== realm || existing.status !== 'active' || !(await verifyBasic(password, existing.basicHash).catch(() => false))) {
     await store.updateCredential(existing.id, { realm, ha1, basicHash: await hashForBasic(password), status: 'active' }, clock());

@@ -38,3 +38,14 @@ export {
   SecretDecryptError,
 } from './secrets.js';
 export type { SecretBox } from './secrets.js';
+export {
+  createNbi,
+  buildOpenApiDocument,
+  API_PREFIX,
+  MemoryTokenStore,
+  FileTokenStore,
+  createMemoryTokenStore,
+  createFileTokenStore,
+  ensureAdminToken,
+} from './nbi/index.js';
+export type { NbiDeps, TokenStore, TokenInfo, IssuedToken, NbiRole } from './nbi/index.js';

@@ -1,9 +1,11 @@
-// Composition root: configuration, MongoDB store, NATS bus, the registry's endpoints, SIGTERM drain.
+// Composition root: configuration, MongoDB store, NATS bus, the registry's endpoints, the NBI, SIGTERM drain.
+import { createServer } from 'node:http';
 import { createNatsBus } from '@acs/bus';
 import { ConfigError } from '@acs/config';
 import { createSubjects } from '@acs/contracts';
 import { createLogger } from '@acs/telemetry';
 import { policyFromConfig, registryConfig } from './config.js';
+import { createFileTokenStore, createMemoryTokenStore, createNbi, ensureAdminToken } from './nbi/index.js';
 import { createRegistry } from './registry.js';
 import { createSecretBox } from './secrets.js';
 import { createMongoDeviceStore } from './store/mongo-device-store.js';
@@ -35,11 +37,32 @@ async function main(): Promise<void> {
   await bus.flush();
   logger.info({ subjects: Object.keys(registry.endpoints()) }, 'device-registry serving');
 
+  // Tokens created through the NBI live in NBI_TOKEN_DIR when given (one file, one writer), else in memory.
+  const tokens = config.NBI_TOKEN_DIR === undefined ? createMemoryTokenStore() : createFileTokenStore({ dir: config.NBI_TOKEN_DIR });
+  const bootstrap = await ensureAdminToken(tokens, config.ACS_NBI_TOKEN);
+  if (bootstrap.token !== undefined) process.stderr.write(`NBI admin token (shown once, store it now): ${bootstrap.token}\n`);
+  const nbi = createNbi({
+    store,
+    tokens,
+    secretBox,
+    realm: config.CWMP_AUTH_REALM,
+    logger,
+    bus,
+    subjects,
+    ...(config.ACS_NBI_TOKEN === undefined ? {} : { adminToken: config.ACS_NBI_TOKEN }),
+  });
+  const server = createServer(nbi);
+  server.listen(config.NBI_PORT, config.NBI_HOST, () => logger.info({ host: config.NBI_HOST, port: config.NBI_PORT }, 'NBI listening'));
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining');
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
     // In-flight requests finish before the store closes; new ones go to other replicas.
     await bus.drain().catch((err: unknown) => logger.warn({ err }, 'bus drain failed'));
     await store.close();
