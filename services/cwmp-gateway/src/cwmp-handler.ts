@@ -352,10 +352,10 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
       return { ...r, headers: { ...r.headers, Connection: 'close' } };
     }
 
-    // --- An Inform always starts a fresh session. A cookie of this device's previous session (or a session of
-    // this device idle past its timeout) is closed first; a live session from elsewhere keeps its lock (503).
-    const cookieId = sessionIdFromCookies(req.cookie);
-    const previous = cookieId === undefined ? null : await repo.load(cookieId);
+    // --- An Inform always starts a fresh session. This device's previous session, named by the cookie (or by
+    // the connection, for a CPE without cookies), or idle past its timeout, is closed first; a live session
+    // opened elsewhere keeps its lock (503).
+    const previous = await findSession(req);
     if (previous !== null && previous.deviceId === deviceId) await endSession(previous, 'aborted', log.child({ sessionId: previous.id }));
     const current = await repo.byDevice(deviceId);
     if (current !== null && expired(current)) await endSession(current, 'timeout', log.child({ sessionId: current.id }));
@@ -487,6 +487,8 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
       return fault(session.cwmpNamespace, decoded.id, code);
     }
 
+    // NoMoreRequests (deprecated, in no BBF schema) is ignored on purpose: only the empty POST ends the CPE's
+    // requests (cwmp-protocol.md §1.5).
     switch (decoded.kind) {
       case 'empty': {
         session.state = 'acs_requests';

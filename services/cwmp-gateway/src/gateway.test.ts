@@ -358,6 +358,23 @@ describe('a session', () => {
     }
   });
 
+  it('lets a cookie-less CPE restart its session with a new Inform on the same connection', async () => {
+    const registry = registryWithCpe().queue(DEVICE_ID, { taskId: 't-1', rpc: { name: 'Reboot', commandKey: 'r' } });
+    harness = await startGateways(1, { registry });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const cpe = new TestCpe(harness.urls, CREDS, { agent, keepCookies: false });
+      await cpe.open();
+      expect(parsed((await cpe.post('')).body).body.name).toBe('Reboot');
+      expect((await cpe.open()).status).toBe(200);
+      expect(registry.results).toEqual([expect.objectContaining({ taskId: 't-1', outcome: { timeout: true } })]);
+      // Without the connection (or a cookie) to go by, the same device is refused while that session lives.
+      expect((await new TestCpe(harness.urls, CREDS).open()).status).toBe(503);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('ends an idle session after its timeout: the lock frees and the unanswered RPC is reported as timed out', async () => {
     let t = Date.now();
     const registry = registryWithCpe().queue(DEVICE_ID, { taskId: 't-1', rpc: { name: 'Download', commandKey: 'd', fileType: '1 Firmware Upgrade Image', url: 'http://192.0.2.1/fw', username: '', password: '', fileSize: 0, targetFileName: '', delaySeconds: 0, successURL: '', failureURL: '' } });

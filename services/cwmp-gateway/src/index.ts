@@ -10,3 +10,5 @@ export { createNonceService } from './nonce.js';
 export type { NonceCheck, NonceOptions, NonceService } from './nonce.js';
 export { gatewayConfig, gatewaySettings } from './config.js';
 export type { GatewayConfig } from './config.js';
+export { createCwmpServer } from './server.js';
+export type { CwmpServerOptions } from './server.js';

@@ -1,8 +1,5 @@
 // Composition root: configuration, real adapters, the gateway, an HTTP(S) listener, SIGTERM drain.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { createNatsBus } from '@acs/bus';
 import { ConfigError } from '@acs/config';
 import { createSubjects } from '@acs/contracts';
@@ -11,6 +8,7 @@ import { createLogger, startTelemetry } from '@acs/telemetry';
 import { BusRegistryClient } from './bus-registry-client.js';
 import { gatewayConfig, gatewaySettings } from './config.js';
 import { createGateway } from './gateway.js';
+import { createCwmpServer } from './server.js';
 
 async function main(): Promise<void> {
   let config;
@@ -51,11 +49,11 @@ async function main(): Promise<void> {
   });
 
   const tls = config.CWMP_TLS_CERT_FILE !== undefined && config.CWMP_TLS_KEY_FILE !== undefined;
-  const server: Server = tls
-    ? createHttpsServer({ cert: readFileSync(config.CWMP_TLS_CERT_FILE as string), key: readFileSync(config.CWMP_TLS_KEY_FILE as string) }, gateway.app)
-    : createHttpServer(gateway.app);
-  // A CWMP session idles while the CPE works on our request; keep its connection around for the session timeout.
-  server.keepAliveTimeout = config.CWMP_SESSION_TIMEOUT_MS;
+  const server = createCwmpServer(gateway.app, {
+    ...(config.CWMP_TLS_CERT_FILE === undefined ? {} : { tlsCertFile: config.CWMP_TLS_CERT_FILE }),
+    ...(config.CWMP_TLS_KEY_FILE === undefined ? {} : { tlsKeyFile: config.CWMP_TLS_KEY_FILE }),
+    keepAliveTimeoutMs: config.CWMP_SESSION_TIMEOUT_MS,
+  });
   server.listen(config.CWMP_PORT, config.CWMP_HOST, () => {
     logger.info({ host: config.CWMP_HOST, port: config.CWMP_PORT, path: settings.path, tls }, 'cwmp-gateway listening');
   });

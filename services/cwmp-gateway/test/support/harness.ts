@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Agent} from 'node:http';
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { request, type Agent, type IncomingHttpHeaders, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createMemoryBus, MemoryBroker, type Bus } from '@acs/bus';
 import { createSubjects, type RegistryClient, type Subjects } from '@acs/contracts';
 import { encode, type CwmpEnvelope, type CwmpHeader, type CwmpMessage, type DeviceIdStruct, type EventStruct } from '@acs/cwmp';
@@ -9,6 +9,7 @@ import { createLogger } from '@acs/telemetry';
 import { freePort } from '@acs/testkit';
 import { DIGEST, buildAuthorizationHeader, parseWWWAuthenticateHeader } from 'http-auth-utils';
 import { createGateway, DEFAULT_SETTINGS, type Gateway, type GatewaySettings } from '../../src/gateway.js';
+import { createCwmpServer } from '../../src/server.js';
 
 export const CWMP_NS = 'urn:dslforum-org:cwmp-1-2';
 
@@ -33,16 +34,18 @@ export interface HttpResult {
 
 export function httpRequest(
   url: string,
-  opts: { method?: string; body?: string | Buffer; headers?: Record<string, string>; agent?: Agent } = {},
+  opts: { method?: string; body?: string | Buffer; headers?: Record<string, string>; agent?: Agent; ca?: Buffer } = {},
 ): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const body = opts.body ?? '';
-    const req = request(
+    const send = url.startsWith('https:') ? httpsRequest : request;
+    const req = send(
       url,
       {
         method: opts.method ?? 'POST',
         headers: { 'Content-Length': String(Buffer.byteLength(body)), ...opts.headers },
         agent: opts.agent ?? false,
+        ...(opts.ca ? { ca: opts.ca } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -82,7 +85,13 @@ export const NONCE_SECRET = 'test-nonce-secret-0123456789';
  */
 export async function startGateways(
   count: number,
-  opts: { registry: RegistryClient; settings?: Partial<GatewaySettings>; now?: () => number },
+  opts: {
+    registry: RegistryClient;
+    settings?: Partial<GatewaySettings>;
+    now?: () => number;
+    /** Native TLS with these PEM files (URLs become https:). */
+    tls?: { certFile: string; keyFile: string };
+  },
 ): Promise<Harness> {
   const kv = createMemoryKv({ sweepIntervalMs: 0, ...(opts.now ? { now: opts.now } : {}) });
   const broker = new MemoryBroker();
@@ -109,11 +118,14 @@ export async function startGateways(
       ...(opts.now ? { now: opts.now } : {}),
     });
     gateways.push(gateway);
-    const server = createServer(gateway.app);
+    const server = createCwmpServer(gateway.app, {
+      keepAliveTimeoutMs: settings.sessionTimeoutMs,
+      ...(opts.tls ? { tlsCertFile: opts.tls.certFile, tlsKeyFile: opts.tls.keyFile } : {}),
+    });
     const port = await freePort();
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     servers.push(server);
-    urls.push(`http://127.0.0.1:${port}${settings.path}`);
+    urls.push(`${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}${settings.path}`);
   }
   const observer = createMemoryBus({ broker });
   return {
