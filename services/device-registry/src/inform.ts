@@ -105,12 +105,10 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
 
 /**
  * A new session means earlier ones of this device are over (one session per device): their running
- * tasks go back to the queue, downloads waiting too long for TransferComplete fail, expired tasks
- * are cancelled.
+ * tasks go back to the queue, downloads waiting too long for TransferComplete fail.
  */
 async function housekeeping(deps: RegistryDeps, deviceId: string, sessionId: string, now: number): Promise<void> {
   const { store } = deps;
-  await store.expireTasks(now);
   const running = (await store.listTasks({ deviceId, status: ['running'] }, { limit: 1000 })).items;
   for (const task of running) {
     const progress = progressOf(task);

@@ -27,9 +27,11 @@ export async function nextAction(deps: RegistryDeps, req: NextActionRequest): Pr
     return { action: 'rpc', rpc: taskToRpc(updated, { secretBox: deps.secretBox, reportedType: () => null, progress: batch }), taskId: task.id };
   }
 
-  const pending = (await store.listTasks({ deviceId: req.deviceId, status: ['pending'] }, { limit: 1000 })).items
-    .filter((t) => (t.expiresAt === null || t.expiresAt > now) && progressOf(t)?.sessionId !== req.sessionId)
-    .sort(byPriorityThenQueue);
+  const queued = (await store.listTasks({ deviceId: req.deviceId, status: ['pending'] }, { limit: 1000 })).items;
+  const expired = (t: Task) => t.expiresAt !== null && t.expiresAt <= now;
+  // Expiry is a store-wide sweep: run it only when this device has something to expire.
+  if (queued.some(expired)) await store.expireTasks(now);
+  const pending = queued.filter((t) => !expired(t) && progressOf(t)?.sessionId !== req.sessionId).sort(byPriorityThenQueue);
   for (const candidate of pending) {
     const claimed = await store.claimTask(candidate.id, now);
     if (claimed === null) continue; // another replica or session won it

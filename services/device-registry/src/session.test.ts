@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { AcsRequest, CpeResponse } from '@acs/cwmp';
 import { makeFault } from '@acs/cwmp';
 import { ACS_METHODS } from './cpe-requests.js';
+import { createRegistry } from './registry.js';
 import { cpeId, makeFixture, type Fixture, type TestCpe } from './registry.fixture.js';
 import type { Task, TaskInput } from './store/types.js';
 
@@ -267,6 +268,32 @@ describe('each task kind becomes its RPC and its answer is applied', () => {
   });
 });
 
+describe('replicas', () => {
+  it('a refresh started on one replica is continued by another (progress lives in the task record)', async () => {
+    const other = createRegistry({ ...f.registry.deps });
+    await queue({ type: 'refresh', args: { path: 'Device.Time.' } });
+    const gpn = await next();
+    await other.recordResult({
+      sessionId: 's1',
+      deviceId: ID,
+      taskId: gpn.taskId,
+      method: 'GetParameterNames',
+      outcome: { response: { name: 'GetParameterNamesResponse', parameterList: [{ name: 'Device.Time.Enable', writable: true }] } },
+    });
+    const gpv = await other.nextAction({ sessionId: 's1', deviceId: ID });
+    expect(gpv).toEqual({ action: 'rpc', taskId: gpn.taskId, rpc: { name: 'GetParameterValues', parameterNames: ['Device.Time.Enable'] } });
+    await answer(gpn.taskId, { name: 'GetParameterValuesResponse', parameterList: [{ name: 'Device.Time.Enable', value: '1', type: 'boolean' }] });
+    expect((await f.store.getTask(gpn.taskId))?.status).toBe('done');
+  });
+
+  it('two replicas asking at once never hand out the same task', async () => {
+    const other = createRegistry({ ...f.registry.deps });
+    await queue({ type: 'reboot', args: {} });
+    const replies = await Promise.all([f.registry.nextAction({ sessionId: 's1', deviceId: ID }), other.nextAction({ sessionId: 's1', deviceId: ID })]);
+    expect(replies.filter((r) => r.action === 'rpc')).toHaveLength(1);
+  });
+});
+
 describe('queue policy', () => {
   it('a CPE fault fails the task, records a Fault, publishes task.fault, and retries in a later session up to maxAttempts', async () => {
     const [task] = await queue({ type: 'getParameterValues', args: { parameterNames: ['Device.Nope.'] }, maxAttempts: 2 });
@@ -325,6 +352,8 @@ describe('queue policy', () => {
     f.advance(1000);
     expect((await next()).rpc).toEqual({ name: 'FactoryReset' });
     expect(await f.registry.nextAction({ sessionId: 's1', deviceId: ID })).toEqual({ action: 'none' });
+    const [expired] = (await f.store.listTasks({ deviceId: ID })).items;
+    expect(expired).toMatchObject({ type: 'reboot', status: 'cancelled', cancelReason: 'expired' });
   });
 
   it('runs tasks in queue order within a priority', async () => {
