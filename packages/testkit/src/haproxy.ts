@@ -47,7 +47,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyServ
   }
   const proc = spawnOwned(bin, ['-db', '-f', config], { tempDir: dir });
   // A separate monitor frontend, so the readiness probe never shows up in the backends' traffic.
-  await waitReady(proc, 'haproxy', async () => (await fetch(`http://127.0.0.1:${monitorPort}/ready`)).ok);
+  await waitReady(proc, 'haproxy', async () => (await fetch(`http://127.0.0.1:${monitorPort}/ready`, { signal: AbortSignal.timeout(2_000) })).ok);
   return { url: `http://127.0.0.1:${port}`, port, stop: () => proc.stop() };
 }
 

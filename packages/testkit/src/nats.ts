@@ -21,7 +21,7 @@ export async function startNats(): Promise<NatsServer> {
   const monitor = await freePort();
   const launch = async () => {
     const proc = spawnOwned(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'js'), '-m', String(monitor)]);
-    await waitReady(proc, 'nats-server', async () => (await fetch(`http://127.0.0.1:${monitor}/jsz`)).ok);
+    await waitReady(proc, 'nats-server', async () => (await fetch(`http://127.0.0.1:${monitor}/jsz`, { signal: AbortSignal.timeout(2_000) })).ok);
     return proc;
   };
   let proc = await launch();

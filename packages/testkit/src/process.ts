@@ -70,32 +70,49 @@ export interface OwnedProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+// One exit hook for all of them (not one listener per server): the harness must never leave servers
+// behind when jest exits abruptly.
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function own(child: ChildProcess): void {
+  running.add(child);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of running) killGroup(c, 'SIGKILL');
+  });
+}
+
 export function spawnOwned(cmd: string, args: string[], opts: { cwd?: string; tempDir?: string; env?: NodeJS.ProcessEnv } = {}): OwnedProcess {
   const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const keep = (b: Buffer) => {
+  const keep = (b: Buffer | string) => {
     out = (out + b.toString()).slice(-20_000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  // The harness must never leave servers behind when jest exits abruptly.
-  const killOnExit = () => killGroup(child, 'SIGKILL');
-  process.once('exit', killOnExit);
+  // A spawn failure surfaces through waitReady (the process never becomes ready), not as an unhandled 'error'.
+  child.on('error', (err) => keep(`\n[spawn ${cmd}] ${err.message}\n`));
+  own(child);
+  child.once('exit', () => running.delete(child));
   let stopped: Promise<void> | undefined;
   return {
     child,
     output: () => out,
     stop(graceMs = 5_000) {
       stopped ??= new Promise<void>((resolve) => {
-        process.removeListener('exit', killOnExit);
-        const done = () => {
-          clearTimeout(timer);
+        const cleanUp = () => {
+          running.delete(child);
           if (opts.tempDir) rmSync(opts.tempDir, { recursive: true, force: true });
           resolve();
         };
-        if (child.exitCode !== null || child.signalCode !== null) return done();
+        if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return cleanUp();
         const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
-        child.once('exit', done);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          cleanUp();
+        });
         killGroup(child, 'SIGTERM');
       });
       return stopped;
@@ -120,7 +137,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 export async function waitReady(proc: OwnedProcess, what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null || proc.child.pid === undefined) {
       throw new ServerStartError(what, 'exited', `exit ${proc.child.exitCode ?? proc.child.signalCode}\n${proc.output()}`);
     }
     let lastError: unknown;
