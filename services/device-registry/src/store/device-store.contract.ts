@@ -191,8 +191,8 @@ export function describeDeviceStoreContract(name: string, makeStore: () => Promi
         await store.upsertParameters(dev, initial, T0);
         expect(await store.getParameters(dev)).toHaveLength(1_000);
 
-        // Every other parameter gets a new value (no type given), and a few only their attributes.
-        const changed = initial.filter((_, i) => i % 2 === 0).map((u) => ({ path: u.path, value: `new-${u.path}` }));
+        // Every fourth parameter gets a new value (no type given), one only its attributes.
+        const changed = initial.filter((_, i) => i % 4 === 0).map((u) => ({ path: u.path, value: `new-${u.path}` }));
         const attrs: ParameterUpdate[] = [{ path: 'Device.Hosts.Host.2.IPAddress', notification: 2, accessList: ['Subscriber'] }];
         await store.upsertParameters(dev, [...changed, ...attrs], T0 + 10_000);
 
@@ -211,7 +211,7 @@ export function describeDeviceStoreContract(name: string, makeStore: () => Promi
         expect(params.get('Device.Hosts.Host.2.IPAddress')).toMatchObject({ value: '10.0.0.1', readAt: T0, notification: 2, accessList: ['Subscriber'] });
         expect(params.get('Device.Hosts.Host.1000.IPAddress')).toMatchObject({ value: '10.0.3.249', readAt: T0 });
         const fresh = [...params.values()].filter((p) => p.readAt === T0 + 10_000);
-        expect(fresh).toHaveLength(500);
+        expect(fresh).toHaveLength(250);
       });
 
       it('records names from GetParameterNames without values, objects by their trailing dot', async () => {
@@ -475,6 +475,46 @@ export function describeDeviceStoreContract(name: string, makeStore: () => Promi
         expect(await store.releaseTask(b?.id ?? '', T0 + 6)).toMatchObject({ status: 'pending', attempts: 1 });
         expect((await store.nextRunnableTask(dev, T0 + 6))?.id).toBe(b?.id);
         expect(await store.nextRunnableTask('00259E-GW500-T2', T0)).toBeNull();
+      });
+
+      it('runs higher priority first, queue order within a priority', async () => {
+        const [a, b] = await store.createTasks(
+          dev,
+          [
+            { type: 'reboot', args: { commandKey: 'a' } },
+            { type: 'reboot', args: { commandKey: 'b' } },
+          ],
+          T0,
+        );
+        const [urgent] = await store.createTasks(dev, [{ type: 'setParameterValues', args: { parameterList: [] }, priority: 10 }], T0 + 1);
+        expect(urgent?.priority).toBe(10);
+        expect(a?.priority).toBe(0);
+        expect((await store.nextRunnableTask(dev, T0 + 2))?.id).toBe(urgent?.id);
+        await store.claimTask(urgent?.id ?? '', T0 + 2);
+        expect((await store.nextRunnableTask(dev, T0 + 2))?.id).toBe(a?.id);
+        await store.cancelTask(a?.id ?? '', T0 + 3);
+        expect((await store.nextRunnableTask(dev, T0 + 3))?.id).toBe(b?.id);
+        // Listing stays in queue order.
+        expect((await store.listTasks({ deviceId: dev })).items.map((t) => t.id)).toEqual([a?.id, b?.id, urgent?.id]);
+      });
+
+      it('records progress only on a running task and keeps it across a release', async () => {
+        const [t] = await store.createTasks(dev, [{ type: 'refresh', args: { path: 'Device.WiFi.' }, maxAttempts: 1 }], T0);
+        const id = t?.id ?? '';
+        expect(t?.progress).toBeNull();
+        expect(await store.setTaskProgress(id, { phase: 'names' }, T0 + 1)).toBeNull();
+        await store.claimTask(id, T0 + 1);
+        expect(await store.setTaskProgress(id, { phase: 'values', remaining: ['Device.WiFi.SSID.1.'] }, T0 + 2)).toMatchObject({
+          status: 'running',
+          progress: { phase: 'values', remaining: ['Device.WiFi.SSID.1.'] },
+          updatedAt: T0 + 2,
+        });
+        await store.releaseTask(id, T0 + 3);
+        expect((await store.getTask(id))?.progress).toEqual({ phase: 'values', remaining: ['Device.WiFi.SSID.1.'] });
+        await store.claimTask(id, T0 + 4);
+        await store.failTask(id, { code: '9002', message: 'Internal error' }, T0 + 5);
+        expect(await store.requeueTask(id, T0 + 6)).toMatchObject({ status: 'pending', progress: null });
+        expect(await store.setTaskProgress('missing', null, T0)).toBeNull();
       });
 
       it('retries a faulted task up to its cap, then keeps the fault', async () => {

@@ -198,9 +198,9 @@ export interface TaskRepo {
   /** Appends to the device's queue in the given order. Throws StoreNotFoundError for an unknown device. */
   createTasks(deviceId: string, inputs: TaskInput[], now: EpochMs): Promise<Task[]>;
   getTask(id: string): Promise<Task | null>;
-  /** Ordered by device, then queue position. */
+  /** Ordered by device, then queue position (not priority). */
   listTasks(filter: TaskFilter, page?: Page): Promise<PageResult<Task>>;
-  /** The first pending, unexpired task of the device in queue order; null: nothing to run. */
+  /** The device's pending, unexpired task with the highest priority, then first in queue order; null: nothing to run. */
   nextRunnableTask(deviceId: string, now: EpochMs): Promise<Task | null>;
   /** pending → running and attempts + 1, atomically; null when another session got it first. */
   claimTask(id: string, now: EpochMs): Promise<Task | null>;
@@ -212,7 +212,9 @@ export interface TaskRepo {
   failTask(id: string, fault: TaskFault, now: EpochMs): Promise<Task | null>;
   /** pending | running → cancelled (reason `user`); a finished task is returned unchanged. null: unknown id. */
   cancelTask(id: string, now: EpochMs): Promise<Task | null>;
-  /** fault | cancelled → pending with attempts reset (an operator retry). */
+  /** Records where a running task stands; null when the task is not running. */
+  setTaskProgress(id: string, progress: JsonValue | null, now: EpochMs): Promise<Task | null>;
+  /** fault | cancelled → pending with attempts and progress reset (an operator retry). */
   requeueTask(id: string, now: EpochMs): Promise<Task | null>;
   /** Cancels (reason `expired`) every pending task whose expiresAt <= now; returns how many. */
   expireTasks(now: EpochMs): Promise<number>;

@@ -146,6 +146,7 @@ export function newTask(deviceId: string, seq: number, input: TaskInput, now: Ep
   if (!(TASK_TYPES as readonly string[]).includes(input.type)) throw new StoreValidationError(`unknown task type ${String(input.type)}`);
   const maxAttempts = input.maxAttempts ?? DEFAULT_TASK_MAX_ATTEMPTS;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new StoreValidationError('maxAttempts must be a positive integer');
+  if (input.priority !== undefined && !Number.isSafeInteger(input.priority)) throw new StoreValidationError('priority must be an integer');
   return {
     id: input.id ?? newId(),
     deviceId,
@@ -155,6 +156,8 @@ export function newTask(deviceId: string, seq: number, input: TaskInput, now: Ep
     status: 'pending',
     attempts: 0,
     maxAttempts,
+    priority: input.priority ?? 0,
+    progress: null,
     expiresAt: input.expiresAt ?? null,
     result: null,
     fault: null,

@@ -5,7 +5,7 @@ import type { CredentialFilter, DeviceFilter, DeviceListOptions, DeviceStore, De
 import { pickDeviceType } from './device-type-match.js';
 import { missingInstancePaths, subtreeBase } from './parameter-paths.js';
 import { mergeDevice, newCredential, newDeviceType, newFault, newTask, normaliseTags, patchDeviceType, scopeId } from './records.js';
-import { cancel, claim, complete, fail, release, requeue } from './task-transitions.js';
+import { cancel, claim, complete, fail, progress, release, requeue } from './task-transitions.js';
 import type { Credential, CredentialScope, Device, DeviceType, EpochMs, Fault, JsonValue, Parameter, ParameterUpdate, Task } from './types.js';
 
 export interface SqliteDeviceStoreOptions {
@@ -83,6 +83,10 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX faults_device ON faults (device_id, created_at);
   CREATE INDEX faults_task ON faults (task_id);
+  `,
+  `
+  ALTER TABLE tasks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX tasks_runnable ON tasks (device_id, status, priority DESC, seq);
   `,
 ];
 
@@ -187,11 +191,13 @@ export class SqliteDeviceStore implements DeviceStore {
       getDeviceType: db.prepare<[string], { doc: string }>(`SELECT doc FROM device_types WHERE id = ?`),
       allDeviceTypes: db.prepare<[], { doc: string }>(`SELECT doc FROM device_types ORDER BY name`),
       reserveSeq: db.prepare<[number, string], { task_seq: number }>(`UPDATE devices SET task_seq = task_seq + ? WHERE id = ? RETURNING task_seq`),
-      insertTask: db.prepare(`INSERT INTO tasks (id, device_id, seq, status, expires_at, doc) VALUES (@id, @deviceId, @seq, @status, @expiresAt, @doc)`),
+      insertTask: db.prepare(
+        `INSERT INTO tasks (id, device_id, seq, status, expires_at, priority, doc) VALUES (@id, @deviceId, @seq, @status, @expiresAt, @priority, @doc)`,
+      ),
       updateTask: db.prepare(`UPDATE tasks SET status = @status, expires_at = @expiresAt, doc = @doc WHERE id = @id`),
       getTask: db.prepare<[string], { doc: string }>(`SELECT doc FROM tasks WHERE id = ?`),
       nextTask: db.prepare<[string, number], { doc: string }>(
-        `SELECT doc FROM tasks WHERE device_id = ? AND status = 'pending' AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT 1`,
+        `SELECT doc FROM tasks WHERE device_id = ? AND status = 'pending' AND (expires_at IS NULL OR expires_at > ?) ORDER BY priority DESC, seq LIMIT 1`,
       ),
       expiredTasks: db.prepare<[number], { doc: string }>(`SELECT doc FROM tasks WHERE status = 'pending' AND expires_at IS NOT NULL AND expires_at <= ?`),
       insertFault: db.prepare(`INSERT INTO faults (id, device_id, task_id, created_at, doc) VALUES (@id, @deviceId, @taskId, @createdAt, @doc)`),
@@ -502,7 +508,15 @@ export class SqliteDeviceStore implements DeviceStore {
       return inputs.map((input, i) => {
         const task = newTask(deviceId, first + i, input, now);
         try {
-          this.stmt.insertTask.run({ id: task.id, deviceId, seq: task.seq, status: task.status, expiresAt: task.expiresAt, doc: JSON.stringify(task) });
+          this.stmt.insertTask.run({
+            id: task.id,
+            deviceId,
+            seq: task.seq,
+            status: task.status,
+            expiresAt: task.expiresAt,
+            priority: task.priority,
+            doc: JSON.stringify(task),
+          });
         } catch (err) {
           if (isUniqueViolation(err)) throw new StoreConflictError('task', task.id, { cause: err });
           throw err;
@@ -568,6 +582,10 @@ export class SqliteDeviceStore implements DeviceStore {
 
   async cancelTask(id: string, now: EpochMs): Promise<Task | null> {
     return this.transition(id, (t) => cancel(t, 'user', now), 'current');
+  }
+
+  async setTaskProgress(id: string, value: JsonValue | null, now: EpochMs): Promise<Task | null> {
+    return this.transition(id, (t) => progress(t, value, now));
   }
 
   async requeueTask(id: string, now: EpochMs): Promise<Task | null> {

@@ -27,7 +27,12 @@ export function cancel(t: Task, reason: 'user' | 'expired', now: EpochMs): Task 
   return { ...t, status: 'cancelled', cancelReason: reason, finishedAt: now, updatedAt: now };
 }
 
+/** Only a running task records progress: a stale session must not overwrite a finished one. */
+export function progress(t: Task, value: JsonValue | null, now: EpochMs): Task | null {
+  return t.status === 'running' ? { ...t, progress: value, updatedAt: now } : null;
+}
+
 export function requeue(t: Task, now: EpochMs): Task | null {
   if (t.status !== 'fault' && t.status !== 'cancelled') return null;
-  return { ...t, status: 'pending', attempts: 0, fault: null, cancelReason: null, finishedAt: null, startedAt: null, updatedAt: now };
+  return { ...t, status: 'pending', attempts: 0, progress: null, fault: null, cancelReason: null, finishedAt: null, startedAt: null, updatedAt: now };
 }

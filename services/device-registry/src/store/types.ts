@@ -286,6 +286,10 @@ export interface TaskState {
   result: JsonValue | null;
   /** The last fault, kept while the task is retried. */
   fault: TaskFault | null;
+  /** Higher runs first; equal priorities run in queue order. System work (onboarding, profiles) uses it to go ahead of queued NBI tasks. */
+  priority: number;
+  /** Where a multi-RPC task stands (e.g. a refresh between its GetParameterNames and GetParameterValues); kept across sessions. */
+  progress: JsonValue | null;
   /** Why a `cancelled` task was cancelled. */
   cancelReason: 'user' | 'expired' | null;
   createdAt: EpochMs;
@@ -300,6 +304,8 @@ export type TaskInput = TaskSpec & {
   id?: string;
   /** Default 3. */
   maxAttempts?: number;
+  /** Default 0. */
+  priority?: number;
   expiresAt?: EpochMs | null;
 };
 

@@ -1,0 +1,963 @@
+import mongoose, { Schema } from 'mongoose';
+import type { AnyBulkWriteOperation, Connection, Model } from 'mongoose';
+import { StoreConflictError, StoreNotFoundError, StoreUnavailableError, resolvePage } from './device-store.js';
+import type { CredentialFilter, DeviceFilter, DeviceListOptions, DeviceStore, DeviceView, FaultFilter, Page, PageResult, TaskFilter } from './device-store.js';
+import { pickDeviceType } from './device-type-match.js';
+import { escapeRegExp, missingInstancePaths, subtreeBase } from './parameter-paths.js';
+import { newCredential, newDeviceType, newFault, newTask, normaliseTags, patchDeviceType, scopeId } from './records.js';
+import { cancel, claim, complete, fail, progress, release, requeue } from './task-transitions.js';
+import type {
+  Credential,
+  CredentialInput,
+  CredentialPatch,
+  Device,
+  DeviceType,
+  DeviceTypeInput,
+  DeviceTypePatch,
+  DeviceUpsert,
+  EpochMs,
+  Fault,
+  FaultInput,
+  JsonValue,
+  Parameter,
+  ParameterUpdate,
+  Task,
+  TaskFault,
+  TaskInput,
+} from './types.js';
+
+export interface MongoDeviceStoreOptions {
+  /** mongodb://… connection string. */
+  uri: string;
+  /** Overrides the database named in the URI. */
+  dbName?: string;
+  /** How long to wait for a server before an operation fails (default 10 s). */
+  serverSelectionTimeoutMS?: number;
+}
+
+// Documents as stored. Times are epoch ms numbers, like the domain records; absent values may
+// come back missing or null, so every reader normalises with `?? null`.
+interface DeviceDoc {
+  _id: string;
+  oui: string;
+  productClass: string;
+  serialNumber: string;
+  manufacturer?: string | null;
+  hardwareVersion?: string | null;
+  softwareVersion?: string | null;
+  deviceTypeId?: string | null;
+  tags?: string[];
+  lastInformAt?: number | null;
+  lastBootAt?: number | null;
+  lastBootstrapAt?: number | null;
+  sourceIp?: string | null;
+  connectionRequest?: Partial<Device['connectionRequest']> | null;
+  connectionRequestAuth?: Device['connectionRequestAuth'];
+  taskSeq?: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface ParameterDoc {
+  /** parameterId(deviceId, path): writes address one document by _id, which every MongoDB-wire server serves fast. */
+  _id: string;
+  deviceId: string;
+  path: string;
+  value?: string | null;
+  type?: string | null;
+  writable?: boolean | null;
+  object: boolean;
+  notification?: number | null;
+  accessList?: string[] | null;
+  readAt?: number | null;
+}
+
+interface CredentialDoc {
+  _id: string;
+  username: string;
+  scopeKind: Credential['scope']['kind'];
+  scopeId: string;
+  realm: string;
+  ha1: string;
+  basicHash: string;
+  status: Credential['status'];
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface DeviceTypeDoc {
+  _id: string;
+  name: string;
+  match?: DeviceType['match'] | null;
+  catchAll: boolean;
+  priority: number;
+  onboarding: boolean;
+  profile?: DeviceType['profile'] | null;
+  connectionRequestCredentials: DeviceType['connectionRequestCredentials'];
+  createdAt: number;
+  updatedAt: number;
+}
+
+// Mixed fields are `unknown` here: the recursive JsonValue and the task union are too deep for
+// mongoose's schema type inference; the mappers below restore the domain types.
+interface TaskDoc {
+  _id: string;
+  deviceId: string;
+  seq: number;
+  type: string;
+  args?: unknown;
+  status: string;
+  attempts: number;
+  maxAttempts: number;
+  priority?: number;
+  progress?: unknown;
+  expiresAt?: number | null;
+  result?: unknown;
+  fault?: unknown;
+  cancelReason?: string | null;
+  createdAt: number;
+  updatedAt: number;
+  startedAt?: number | null;
+  finishedAt?: number | null;
+}
+
+interface FaultDoc {
+  _id: string;
+  deviceId: string;
+  taskId?: string | null;
+  code: string;
+  message: string;
+  detail?: unknown;
+  retries: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+const OPTS = { versionKey: false, minimize: false, strict: true } as const;
+const nullableString = { type: String, default: null };
+const nullableNumber = { type: Number, default: null };
+const mixed = { type: Schema.Types.Mixed, default: null };
+
+const deviceSchema = new Schema<DeviceDoc>(
+  {
+    _id: { type: String, required: true },
+    oui: { type: String, required: true },
+    productClass: { type: String, required: true },
+    serialNumber: { type: String, required: true },
+    manufacturer: nullableString,
+    hardwareVersion: nullableString,
+    softwareVersion: nullableString,
+    deviceTypeId: nullableString,
+    tags: { type: [String], default: [] },
+    lastInformAt: nullableNumber,
+    lastBootAt: nullableNumber,
+    lastBootstrapAt: nullableNumber,
+    sourceIp: nullableString,
+    connectionRequest: {
+      connectionRequestURL: nullableString,
+      udpConnectionRequestAddress: nullableString,
+      natDetected: { type: Boolean, default: null },
+      connReqJabberID: nullableString,
+    },
+    connectionRequestAuth: mixed,
+    taskSeq: { type: Number, default: 0 },
+    createdAt: { type: Number, required: true },
+    updatedAt: { type: Number, required: true },
+  },
+  { ...OPTS, collection: 'devices' },
+);
+deviceSchema.index({ serialNumber: 1 });
+deviceSchema.index({ productClass: 1 });
+deviceSchema.index({ oui: 1 });
+deviceSchema.index({ tags: 1 });
+deviceSchema.index({ lastInformAt: 1 });
+deviceSchema.index({ deviceTypeId: 1 });
+
+const parameterSchema = new Schema<ParameterDoc>(
+  {
+    _id: { type: String, required: true },
+    deviceId: { type: String, required: true },
+    path: { type: String, required: true },
+    value: nullableString,
+    type: nullableString,
+    writable: { type: Boolean, default: null },
+    object: { type: Boolean, required: true },
+    notification: nullableNumber,
+    accessList: { type: [String], default: null },
+    readAt: nullableNumber,
+  },
+  { ...OPTS, collection: 'parameters' },
+);
+parameterSchema.index({ deviceId: 1, path: 1 }, { unique: true });
+
+const credentialSchema = new Schema<CredentialDoc>(
+  {
+    _id: { type: String, required: true },
+    username: { type: String, required: true },
+    scopeKind: { type: String, required: true },
+    scopeId: { type: String, required: true },
+    realm: { type: String, default: '' },
+    ha1: { type: String, required: true },
+    basicHash: { type: String, required: true },
+    status: { type: String, required: true },
+    createdAt: { type: Number, required: true },
+    updatedAt: { type: Number, required: true },
+  },
+  { ...OPTS, collection: 'credentials' },
+);
+credentialSchema.index({ scopeKind: 1, scopeId: 1, username: 1 }, { unique: true });
+credentialSchema.index({ username: 1 });
+credentialSchema.index({ scopeId: 1 });
+
+const deviceTypeSchema = new Schema<DeviceTypeDoc>(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    match: { type: Schema.Types.Mixed, default: {} },
+    catchAll: { type: Boolean, default: false },
+    priority: { type: Number, default: 0 },
+    onboarding: { type: Boolean, default: true },
+    profile: { type: Schema.Types.Mixed, default: [] },
+    connectionRequestCredentials: mixed,
+    createdAt: { type: Number, required: true },
+    updatedAt: { type: Number, required: true },
+  },
+  { ...OPTS, collection: 'deviceTypes' },
+);
+deviceTypeSchema.index({ name: 1 }, { unique: true });
+
+const taskSchema = new Schema<TaskDoc>(
+  {
+    _id: { type: String, required: true },
+    deviceId: { type: String, required: true },
+    seq: { type: Number, required: true },
+    type: { type: String, required: true },
+    args: { type: Schema.Types.Mixed, default: {} },
+    status: { type: String, required: true },
+    attempts: { type: Number, default: 0 },
+    maxAttempts: { type: Number, required: true },
+    priority: { type: Number, default: 0 },
+    progress: mixed,
+    expiresAt: nullableNumber,
+    result: mixed,
+    fault: mixed,
+    cancelReason: nullableString,
+    createdAt: { type: Number, required: true },
+    updatedAt: { type: Number, required: true },
+    startedAt: nullableNumber,
+    finishedAt: nullableNumber,
+  },
+  { ...OPTS, collection: 'tasks' },
+);
+taskSchema.index({ deviceId: 1, seq: 1 }, { unique: true });
+taskSchema.index({ deviceId: 1, status: 1, priority: -1, seq: 1 });
+taskSchema.index({ status: 1, expiresAt: 1 });
+
+const faultSchema = new Schema<FaultDoc>(
+  {
+    _id: { type: String, required: true },
+    deviceId: { type: String, required: true },
+    taskId: nullableString,
+    code: { type: String, required: true },
+    message: { type: String, default: '' },
+    detail: mixed,
+    retries: { type: Number, default: 0 },
+    createdAt: { type: Number, required: true },
+    updatedAt: { type: Number, required: true },
+  },
+  { ...OPTS, collection: 'faults' },
+);
+faultSchema.index({ deviceId: 1, createdAt: -1 });
+faultSchema.index({ taskId: 1 });
+faultSchema.index({ createdAt: -1 });
+
+function toDevice(d: DeviceDoc): Device {
+  const cr = d.connectionRequest ?? {};
+  return {
+    id: d._id,
+    manufacturer: d.manufacturer ?? null,
+    oui: d.oui,
+    productClass: d.productClass,
+    serialNumber: d.serialNumber,
+    hardwareVersion: d.hardwareVersion ?? null,
+    softwareVersion: d.softwareVersion ?? null,
+    deviceTypeId: d.deviceTypeId ?? null,
+    tags: [...(d.tags ?? [])].sort(),
+    lastInformAt: d.lastInformAt ?? null,
+    lastBootAt: d.lastBootAt ?? null,
+    lastBootstrapAt: d.lastBootstrapAt ?? null,
+    sourceIp: d.sourceIp ?? null,
+    connectionRequest: {
+      connectionRequestURL: cr.connectionRequestURL ?? null,
+      udpConnectionRequestAddress: cr.udpConnectionRequestAddress ?? null,
+      natDetected: cr.natDetected ?? null,
+      connReqJabberID: cr.connReqJabberID ?? null,
+    },
+    connectionRequestAuth: d.connectionRequestAuth ? { username: d.connectionRequestAuth.username, passwordSealed: d.connectionRequestAuth.passwordSealed } : null,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
+function toParameter(d: ParameterDoc): Parameter {
+  return {
+    path: d.path,
+    value: d.value ?? null,
+    type: d.type ?? null,
+    writable: d.writable ?? null,
+    object: d.object,
+    notification: (d.notification ?? null) as Parameter['notification'],
+    accessList: d.accessList ?? null,
+    readAt: d.readAt ?? null,
+  };
+}
+
+function toCredential(d: CredentialDoc): Credential {
+  return {
+    id: d._id,
+    username: d.username,
+    scope: d.scopeKind === 'device' ? { kind: 'device', deviceId: d.scopeId } : { kind: 'deviceType', deviceTypeId: d.scopeId },
+    realm: d.realm,
+    ha1: d.ha1,
+    basicHash: d.basicHash,
+    status: d.status,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
+function toDeviceType(d: DeviceTypeDoc): DeviceType {
+  return {
+    id: d._id,
+    name: d.name,
+    match: d.match ?? {},
+    catchAll: d.catchAll,
+    priority: d.priority,
+    onboarding: d.onboarding,
+    profile: d.profile ?? [],
+    connectionRequestCredentials: d.connectionRequestCredentials,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
+function toTask(d: TaskDoc): Task {
+  return {
+    id: d._id,
+    deviceId: d.deviceId,
+    seq: d.seq,
+    type: d.type,
+    args: d.args ?? {},
+    status: d.status,
+    attempts: d.attempts,
+    maxAttempts: d.maxAttempts,
+    priority: d.priority ?? 0,
+    progress: (d.progress ?? null) as JsonValue | null,
+    expiresAt: d.expiresAt ?? null,
+    result: d.result ?? null,
+    fault: d.fault ?? null,
+    cancelReason: d.cancelReason ?? null,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    startedAt: d.startedAt ?? null,
+    finishedAt: d.finishedAt ?? null,
+  } as Task;
+}
+
+function toFault(d: FaultDoc): Fault {
+  return {
+    id: d._id,
+    deviceId: d.deviceId,
+    taskId: d.taskId ?? null,
+    code: d.code,
+    message: d.message,
+    detail: (d.detail ?? null) as JsonValue | null,
+    retries: d.retries,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
+function withoutId<T extends { id: string }>(record: T): Omit<T, 'id'> & { _id: string } {
+  const { id, ...rest } = record;
+  return { _id: id, ...rest };
+}
+
+function isDuplicateKey(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  if ('code' in err && err.code === 11000) return true;
+  // FerretDB v1 reports a unique-index violation on update as a generic error carrying SQLite's text.
+  return 'message' in err && typeof err.message === 'string' && err.message.includes('UNIQUE constraint failed');
+}
+
+const UNAVAILABLE = new Set(['MongooseServerSelectionError', 'MongoNetworkError', 'MongoServerSelectionError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoNetworkTimeoutError']);
+
+/** A path condition for the subtree at `prefix` (see DeviceStore): exact name or anchored regex. */
+function subtreeCondition(prefix: string | undefined): Record<string, unknown> {
+  if (!prefix) return {};
+  return { $or: [{ path: prefix }, { path: { $regex: `^${escapeRegExp(subtreeBase(prefix))}` } }] };
+}
+
+function parameterId(deviceId: string, path: string): string {
+  // JSON keeps the pair unambiguous whatever characters either part holds.
+  return JSON.stringify([deviceId, path]);
+}
+
+/** `$set` for the fields an update carries, initial values for the ones it leaves out. */
+function parameterFields(u: ParameterUpdate, readAt: EpochMs): { set: Record<string, unknown>; onInsert: Record<string, unknown> } {
+  const set: Record<string, unknown> = {};
+  const onInsert: Record<string, unknown> = {};
+  const field = (key: string, value: unknown, initial: unknown) => {
+    if (value === undefined) onInsert[key] = initial;
+    else set[key] = value;
+  };
+  field('value', u.value, null);
+  field('type', u.type, null);
+  field('writable', u.writable, null);
+  field('object', u.object, u.path.endsWith('.'));
+  field('notification', u.notification, null);
+  field('accessList', u.accessList, null);
+  field('readAt', u.value === undefined ? undefined : readAt, null);
+  return { set, onInsert };
+}
+
+// FerretDB v1 (the test server) stops answering an update command carrying ~100 statements;
+// 50 per bulkWrite keeps it responsive and costs MongoDB only a few more round trips.
+const BULK_CHUNK = 50;
+const ID_QUERY_CHUNK = 1_000;
+
+// Optimistic retries of a task transition before reporting the race as lost.
+const TRANSITION_ATTEMPTS = 5;
+
+/**
+ * `DeviceStore` on MongoDB through mongoose. Kept to operations FerretDB v1 also serves (no
+ * transactions, no aggregation): find, updateOne/updateMany, bulkWrite, findOneAndUpdate,
+ * deleteMany, countDocuments. Races are settled by unique indexes and conditional updates.
+ */
+export class MongoDeviceStore implements DeviceStore {
+  private readonly devices: Model<DeviceDoc>;
+  private readonly parameters: Model<ParameterDoc>;
+  private readonly credentials: Model<CredentialDoc>;
+  private readonly deviceTypes: Model<DeviceTypeDoc>;
+  private readonly tasks: Model<TaskDoc>;
+  private readonly faults: Model<FaultDoc>;
+
+  private constructor(private readonly conn: Connection) {
+    this.devices = conn.model<DeviceDoc>('Device', deviceSchema);
+    this.parameters = conn.model<ParameterDoc>('Parameter', parameterSchema);
+    this.credentials = conn.model<CredentialDoc>('Credential', credentialSchema);
+    this.deviceTypes = conn.model<DeviceTypeDoc>('DeviceType', deviceTypeSchema);
+    this.tasks = conn.model<TaskDoc>('Task', taskSchema);
+    this.faults = conn.model<FaultDoc>('Fault', faultSchema);
+  }
+
+  /** Connects and creates collections and indexes (idempotent). */
+  static async open(options: MongoDeviceStoreOptions): Promise<MongoDeviceStore> {
+    const conn = mongoose.createConnection(options.uri, {
+      dbName: options.dbName,
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
+      // Fail fast instead of queueing operations forever while disconnected.
+      bufferCommands: false,
+      autoIndex: false,
+      autoCreate: false,
+    });
+    try {
+      await conn.asPromise();
+      const store = new MongoDeviceStore(conn);
+      const models: { createCollection(): Promise<unknown>; createIndexes(): Promise<unknown> }[] = [
+        store.devices,
+        store.parameters,
+        store.credentials,
+        store.deviceTypes,
+        store.tasks,
+        store.faults,
+      ];
+      await Promise.all(
+        models.map(async (model) => {
+          await model.createCollection().catch((err: unknown) => {
+            // 48 NamespaceExists: another replica created it first.
+            if (!(typeof err === 'object' && err !== null && 'code' in err && err.code === 48)) throw err;
+          });
+          await model.createIndexes();
+        }),
+      );
+      return store;
+    } catch (err) {
+      await conn.close().catch(() => undefined);
+      throw UNAVAILABLE.has((err as Error).name) ? new StoreUnavailableError(`MongoDB unavailable: ${(err as Error).message}`, { cause: err }) : err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.conn.close();
+  }
+
+  private async op<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof Error && UNAVAILABLE.has(err.name)) throw new StoreUnavailableError(`MongoDB unavailable: ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+
+  // ---- devices ----
+
+  async upsertDevice(input: DeviceUpsert, now: EpochMs): Promise<{ device: Device; created: boolean }> {
+    return this.op(async () => {
+      const set: Record<string, unknown> = { oui: input.oui, productClass: input.productClass, serialNumber: input.serialNumber, updatedAt: now };
+      const optional = ['manufacturer', 'hardwareVersion', 'softwareVersion', 'deviceTypeId', 'lastInformAt', 'lastBootAt', 'lastBootstrapAt', 'sourceIp'] as const;
+      for (const key of optional) if (input[key] !== undefined) set[key] = input[key];
+      if (input.connectionRequestAuth !== undefined) set.connectionRequestAuth = input.connectionRequestAuth;
+      for (const [key, value] of Object.entries(input.connectionRequest ?? {})) if (value !== undefined) set[`connectionRequest.${key}`] = value;
+      const update = { $set: set, $setOnInsert: { createdAt: now, tags: [], taskSeq: 0 } };
+      let created: boolean;
+      try {
+        created = (await this.devices.updateOne({ _id: input.id }, update, { upsert: true })).upsertedCount === 1;
+      } catch (err) {
+        // Two first Informs raced on the insert; the loser's write is now a plain update.
+        if (!isDuplicateKey(err)) throw err;
+        await this.devices.updateOne({ _id: input.id }, update);
+        created = false;
+      }
+      const doc = await this.devices.findById(input.id).lean<DeviceDoc>();
+      if (!doc) throw new StoreNotFoundError('device', input.id);
+      return { device: toDevice(doc), created };
+    });
+  }
+
+  async getDevice(id: string): Promise<Device | null> {
+    return this.op(async () => {
+      const doc = await this.devices.findById(id).lean<DeviceDoc>();
+      return doc ? toDevice(doc) : null;
+    });
+  }
+
+  async listDevices(filter: DeviceFilter, options: DeviceListOptions = {}): Promise<PageResult<DeviceView>> {
+    const { limit, offset } = resolvePage(options);
+    return this.op(async () => {
+      const and: Record<string, unknown>[] = [];
+      if (filter.ids) and.push({ _id: { $in: filter.ids } });
+      if (filter.oui !== undefined) and.push({ oui: filter.oui });
+      if (filter.serialNumber !== undefined) and.push({ serialNumber: filter.serialNumber });
+      if (filter.productClass !== undefined) and.push({ productClass: filter.productClass });
+      if (filter.deviceTypeId !== undefined) and.push({ deviceTypeId: filter.deviceTypeId });
+      for (const tag of filter.tags ?? []) and.push({ tags: tag });
+      if (filter.lastInformFrom !== undefined) and.push({ lastInformAt: { $gte: filter.lastInformFrom } });
+      if (filter.lastInformBefore !== undefined) and.push({ lastInformAt: { $lt: filter.lastInformBefore } });
+      const query = and.length ? { $and: and } : {};
+      const [total, docs] = await Promise.all([
+        this.devices.countDocuments(query),
+        this.devices.find(query).sort({ _id: 1 }).skip(offset).limit(limit).lean<DeviceDoc[]>(),
+      ]);
+      const items: DeviceView[] = docs.map(toDevice);
+      if (options.projection && items.length > 0) {
+        const prefixes = options.projection;
+        const pathMatch = prefixes.some((p) => p === '') ? {} : { $or: prefixes.map((p) => subtreeCondition(p)) };
+        const params = await this.parameters
+          .find({ deviceId: { $in: items.map((d) => d.id) }, ...pathMatch })
+          .sort({ deviceId: 1, path: 1 })
+          .lean<ParameterDoc[]>();
+        const byDevice = new Map<string, Parameter[]>();
+        for (const p of params) {
+          const list = byDevice.get(p.deviceId) ?? [];
+          list.push(toParameter(p));
+          byDevice.set(p.deviceId, list);
+        }
+        for (const item of items) item.parameters = byDevice.get(item.id) ?? [];
+      }
+      return { items, total };
+    });
+  }
+
+  async deleteDevice(id: string): Promise<boolean> {
+    return this.op(async () => {
+      // Dependents first: if we crash midway the device is still there to delete again.
+      await this.parameters.deleteMany({ deviceId: id });
+      await this.tasks.deleteMany({ deviceId: id });
+      await this.faults.deleteMany({ deviceId: id });
+      await this.credentials.deleteMany({ scopeKind: 'device', scopeId: id });
+      return (await this.devices.deleteOne({ _id: id })).deletedCount === 1;
+    });
+  }
+
+  async addTags(id: string, tags: string[], now: EpochMs): Promise<Device | null> {
+    return this.op(async () => {
+      const doc = await this.devices
+        .findOneAndUpdate({ _id: id }, { $addToSet: { tags: { $each: normaliseTags(tags) } }, $set: { updatedAt: now } }, { returnDocument: 'after' })
+        .lean<DeviceDoc>();
+      return doc ? toDevice(doc) : null;
+    });
+  }
+
+  async removeTags(id: string, tags: string[], now: EpochMs): Promise<Device | null> {
+    return this.op(async () => {
+      const doc = await this.devices
+        .findOneAndUpdate({ _id: id }, { $pullAll: { tags: normaliseTags(tags) }, $set: { updatedAt: now } }, { returnDocument: 'after' })
+        .lean<DeviceDoc>();
+      return doc ? toDevice(doc) : null;
+    });
+  }
+
+  // ---- parameters ----
+
+  async upsertParameters(deviceId: string, updates: ParameterUpdate[], readAt: EpochMs): Promise<void> {
+    return this.op(async () => {
+      if (!(await this.devices.exists({ _id: deviceId }))) throw new StoreNotFoundError('device', deviceId);
+      // Merge repeated paths so one batch never carries two writes of one key.
+      const merged = new Map<string, ParameterUpdate>();
+      for (const u of updates) merged.set(u.path, { ...merged.get(u.path), ...u });
+      const ids = [...merged.keys()].map((path) => parameterId(deviceId, path));
+      const existing = new Set<string>();
+      for (let i = 0; i < ids.length; i += ID_QUERY_CHUNK) {
+        const found = await this.parameters.find({ _id: { $in: ids.slice(i, i + ID_QUERY_CHUNK) } }, { _id: 1 }).lean<{ _id: string }[]>();
+        for (const f of found) existing.add(f._id);
+      }
+      const inserts: ParameterDoc[] = [];
+      const changes: AnyBulkWriteOperation<ParameterDoc>[] = [];
+      for (const u of merged.values()) {
+        const _id = parameterId(deviceId, u.path);
+        const { set, onInsert } = parameterFields(u, readAt);
+        if (existing.has(_id)) {
+          if (Object.keys(set).length > 0) changes.push({ updateOne: { filter: { _id }, update: { $set: set } } });
+        } else {
+          inserts.push({ _id, deviceId, path: u.path, ...onInsert, ...set } as ParameterDoc);
+        }
+      }
+      if (inserts.length > 0) {
+        try {
+          await this.parameters.insertMany(inserts, { ordered: false });
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+          // Someone else created some of them meanwhile: redo the new ones as upserts (idempotent).
+          for (const doc of inserts) {
+            const u = merged.get(doc.path) as ParameterUpdate;
+            const { set, onInsert } = parameterFields(u, readAt);
+            const update: Record<string, unknown> = { $setOnInsert: { deviceId, path: u.path, ...onInsert } };
+            if (Object.keys(set).length > 0) update.$set = set;
+            changes.push({ updateOne: { filter: { _id: doc._id }, update, upsert: true } });
+          }
+        }
+      }
+      for (let i = 0; i < changes.length; i += BULK_CHUNK) await this.parameters.bulkWrite(changes.slice(i, i + BULK_CHUNK), { ordered: false });
+    });
+  }
+
+  async getParameters(deviceId: string, prefix?: string): Promise<Parameter[]> {
+    return this.op(async () => {
+      const docs = await this.parameters
+        .find({ deviceId, ...subtreeCondition(prefix) })
+        .sort({ path: 1 })
+        .lean<ParameterDoc[]>();
+      return docs.map(toParameter);
+    });
+  }
+
+  async deleteParameterSubtree(deviceId: string, prefix: string): Promise<number> {
+    return this.op(async () => (await this.parameters.deleteMany({ deviceId, ...subtreeCondition(prefix) })).deletedCount);
+  }
+
+  async pruneMissingInstances(deviceId: string, parentPath: string, presentPaths: string[]): Promise<number> {
+    return this.op(async () => {
+      // Validates parentPath before touching the database.
+      missingInstancePaths(parentPath, presentPaths, []);
+      const stored = await this.parameters.find({ deviceId, ...subtreeCondition(parentPath) }, { path: 1 }).lean<{ path: string }[]>();
+      const doomed = missingInstancePaths(
+        parentPath,
+        presentPaths,
+        stored.map((p) => p.path),
+      );
+      let removed = 0;
+      for (let i = 0; i < doomed.length; i += 500) {
+        removed += (await this.parameters.deleteMany({ deviceId, path: { $in: doomed.slice(i, i + 500) } })).deletedCount;
+      }
+      return removed;
+    });
+  }
+
+  // ---- credentials ----
+
+  async createCredential(input: CredentialInput, now: EpochMs): Promise<Credential> {
+    const cred = newCredential(input, now);
+    return this.op(async () => {
+      try {
+        await this.credentials.create({
+          _id: cred.id,
+          username: cred.username,
+          scopeKind: cred.scope.kind,
+          scopeId: scopeId(cred.scope),
+          realm: cred.realm,
+          ha1: cred.ha1,
+          basicHash: cred.basicHash,
+          status: cred.status,
+          createdAt: cred.createdAt,
+          updatedAt: cred.updatedAt,
+        });
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new StoreConflictError('credential', `${cred.scope.kind}:${scopeId(cred.scope)}:${cred.username}`, { cause: err });
+        throw err;
+      }
+      return cred;
+    });
+  }
+
+  async getCredential(id: string): Promise<Credential | null> {
+    return this.op(async () => {
+      const doc = await this.credentials.findById(id).lean<CredentialDoc>();
+      return doc ? toCredential(doc) : null;
+    });
+  }
+
+  async findCredentialsByUsername(username: string): Promise<Credential[]> {
+    return this.op(async () => (await this.credentials.find({ username }).sort({ _id: 1 }).lean<CredentialDoc[]>()).map(toCredential));
+  }
+
+  async listCredentials(filter: CredentialFilter = {}): Promise<Credential[]> {
+    return this.op(async () => {
+      const and: Record<string, unknown>[] = [];
+      if (filter.deviceId !== undefined) and.push({ scopeKind: 'device', scopeId: filter.deviceId });
+      if (filter.deviceTypeId !== undefined) and.push({ scopeKind: 'deviceType', scopeId: filter.deviceTypeId });
+      if (filter.username !== undefined) and.push({ username: filter.username });
+      const docs = await this.credentials
+        .find(and.length ? { $and: and } : {})
+        .sort({ username: 1, _id: 1 })
+        .lean<CredentialDoc[]>();
+      return docs.map(toCredential);
+    });
+  }
+
+  async updateCredential(id: string, patch: CredentialPatch, now: EpochMs): Promise<Credential | null> {
+    return this.op(async () => {
+      const set: Record<string, unknown> = { updatedAt: now };
+      for (const key of ['realm', 'ha1', 'basicHash', 'status'] as const) if (patch[key] !== undefined) set[key] = patch[key];
+      const doc = await this.credentials.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' }).lean<CredentialDoc>();
+      return doc ? toCredential(doc) : null;
+    });
+  }
+
+  async deleteCredential(id: string): Promise<boolean> {
+    return this.op(async () => (await this.credentials.deleteOne({ _id: id })).deletedCount === 1);
+  }
+
+  // ---- device types ----
+
+  async createDeviceType(input: DeviceTypeInput, now: EpochMs): Promise<DeviceType> {
+    const type = newDeviceType(input, now);
+    return this.op(async () => {
+      try {
+        await this.deviceTypes.create(withoutId(type));
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new StoreConflictError('device type', type.name, { cause: err });
+        throw err;
+      }
+      return type;
+    });
+  }
+
+  async getDeviceType(id: string): Promise<DeviceType | null> {
+    return this.op(async () => {
+      const doc = await this.deviceTypes.findById(id).lean<DeviceTypeDoc>();
+      return doc ? toDeviceType(doc) : null;
+    });
+  }
+
+  async listDeviceTypes(): Promise<DeviceType[]> {
+    return this.op(async () => (await this.deviceTypes.find({}).sort({ name: 1 }).lean<DeviceTypeDoc[]>()).map(toDeviceType));
+  }
+
+  async updateDeviceType(id: string, patch: DeviceTypePatch, now: EpochMs): Promise<DeviceType | null> {
+    return this.op(async () => {
+      const doc = await this.deviceTypes.findById(id).lean<DeviceTypeDoc>();
+      if (!doc) return null;
+      const next = patchDeviceType(toDeviceType(doc), patch, now);
+      const { _id, ...fields } = withoutId(next);
+      try {
+        const res = await this.deviceTypes.updateOne({ _id }, { $set: fields });
+        if (res.matchedCount === 0) return null;
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new StoreConflictError('device type', next.name, { cause: err });
+        throw err;
+      }
+      return next;
+    });
+  }
+
+  async deleteDeviceType(id: string): Promise<boolean> {
+    return this.op(async () => {
+      await this.credentials.deleteMany({ scopeKind: 'deviceType', scopeId: id });
+      return (await this.deviceTypes.deleteOne({ _id: id })).deletedCount === 1;
+    });
+  }
+
+  async matchDeviceType(oui: string, productClass: string, serialNumber: string): Promise<DeviceType | null> {
+    return pickDeviceType(await this.listDeviceTypes(), oui, productClass, serialNumber);
+  }
+
+  // ---- tasks ----
+
+  async createTasks(deviceId: string, inputs: TaskInput[], now: EpochMs): Promise<Task[]> {
+    return this.op(async () => {
+      // Reserve a block of queue positions atomically on the device document.
+      const reserved = await this.devices
+        .findOneAndUpdate({ _id: deviceId }, { $inc: { taskSeq: inputs.length } }, { returnDocument: 'after' })
+        .lean<{ taskSeq: number }>();
+      if (!reserved) throw new StoreNotFoundError('device', deviceId);
+      const first = reserved.taskSeq - inputs.length + 1;
+      const tasks = inputs.map((input, i) => newTask(deviceId, first + i, input, now));
+      if (tasks.length === 0) return [];
+      try {
+        await this.tasks.insertMany(tasks.map(withoutId), { ordered: true });
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new StoreConflictError('task', tasks.map((t) => t.id).join(','), { cause: err });
+        throw err;
+      }
+      return tasks;
+    });
+  }
+
+  async getTask(id: string): Promise<Task | null> {
+    return this.op(async () => {
+      const doc = await this.tasks.findById(id).lean<TaskDoc>();
+      return doc ? toTask(doc) : null;
+    });
+  }
+
+  async listTasks(filter: TaskFilter, page?: Page): Promise<PageResult<Task>> {
+    const { limit, offset } = resolvePage(page);
+    return this.op(async () => {
+      const and: Record<string, unknown>[] = [];
+      if (filter.deviceId !== undefined) and.push({ deviceId: filter.deviceId });
+      if (filter.status) and.push({ status: { $in: filter.status } });
+      const query = and.length ? { $and: and } : {};
+      const [total, docs] = await Promise.all([
+        this.tasks.countDocuments(query),
+        this.tasks.find(query).sort({ deviceId: 1, seq: 1 }).skip(offset).limit(limit).lean<TaskDoc[]>(),
+      ]);
+      return { items: docs.map(toTask), total };
+    });
+  }
+
+  async nextRunnableTask(deviceId: string, now: EpochMs): Promise<Task | null> {
+    return this.op(async () => {
+      const doc = await this.tasks
+        .findOne({ deviceId, status: 'pending', $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] })
+        .sort({ priority: -1, seq: 1 })
+        .lean<TaskDoc>();
+      return doc ? toTask(doc) : null;
+    });
+  }
+
+  /**
+   * Read, compute, write-if-unchanged: the filter pins the fields the transition read, so a
+   * concurrent transition makes ours re-read instead of overwriting it.
+   */
+  private async transition(id: string, step: (t: Task) => Task | null, unchanged: 'null' | 'current' = 'null'): Promise<Task | null> {
+    return this.op(async () => {
+      for (let i = 0; i < TRANSITION_ATTEMPTS; i++) {
+        const doc = await this.tasks.findById(id).lean<TaskDoc>();
+        if (!doc) return null;
+        const task = toTask(doc);
+        const next = step(task);
+        if (!next) return unchanged === 'current' ? task : null;
+        const { _id, ...fields } = withoutId(next);
+        const res = await this.tasks.updateOne({ _id, status: task.status, attempts: task.attempts, updatedAt: task.updatedAt }, { $set: fields });
+        if (res.matchedCount === 1) return next;
+      }
+      return null;
+    });
+  }
+
+  async claimTask(id: string, now: EpochMs): Promise<Task | null> {
+    return this.transition(id, (t) => claim(t, now));
+  }
+
+  async releaseTask(id: string, now: EpochMs): Promise<Task | null> {
+    return this.transition(id, (t) => release(t, now));
+  }
+
+  async completeTask(id: string, result: JsonValue | null, now: EpochMs): Promise<Task | null> {
+    return this.transition(id, (t) => complete(t, result, now));
+  }
+
+  async failTask(id: string, fault: TaskFault, now: EpochMs): Promise<Task | null> {
+    return this.transition(id, (t) => fail(t, fault, now));
+  }
+
+  async cancelTask(id: string, now: EpochMs): Promise<Task | null> {
+    return this.transition(id, (t) => cancel(t, 'user', now), 'current');
+  }
+
+  async setTaskProgress(id: string, value: JsonValue | null, now: EpochMs): Promise<Task | null> {
+    return this.transition(id, (t) => progress(t, value, now));
+  }
+
+  async requeueTask(id: string, now: EpochMs): Promise<Task | null> {
+    return this.transition(id, (t) => requeue(t, now));
+  }
+
+  async expireTasks(now: EpochMs): Promise<number> {
+    return this.op(async () => {
+      const res = await this.tasks.updateMany(
+        { status: 'pending', expiresAt: { $ne: null, $lte: now } },
+        { $set: { status: 'cancelled', cancelReason: 'expired', finishedAt: now, updatedAt: now } },
+      );
+      return res.modifiedCount;
+    });
+  }
+
+  // ---- faults ----
+
+  async recordFault(input: FaultInput, now: EpochMs): Promise<Fault> {
+    const fault = newFault(input, now);
+    return this.op(async () => {
+      try {
+        await this.faults.create(withoutId(fault));
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new StoreConflictError('fault', fault.id, { cause: err });
+        throw err;
+      }
+      return fault;
+    });
+  }
+
+  async getFault(id: string): Promise<Fault | null> {
+    return this.op(async () => {
+      const doc = await this.faults.findById(id).lean<FaultDoc>();
+      return doc ? toFault(doc) : null;
+    });
+  }
+
+  async listFaults(filter: FaultFilter, page?: Page): Promise<PageResult<Fault>> {
+    const { limit, offset } = resolvePage(page);
+    return this.op(async () => {
+      const and: Record<string, unknown>[] = [];
+      if (filter.deviceId !== undefined) and.push({ deviceId: filter.deviceId });
+      if (filter.taskId !== undefined) and.push({ taskId: filter.taskId });
+      const query = and.length ? { $and: and } : {};
+      const [total, docs] = await Promise.all([
+        this.faults.countDocuments(query),
+        this.faults.find(query).sort({ createdAt: -1, _id: -1 }).skip(offset).limit(limit).lean<FaultDoc[]>(),
+      ]);
+      return { items: docs.map(toFault), total };
+    });
+  }
+
+  async retryFault(id: string, now: EpochMs): Promise<Fault | null> {
+    const doc = await this.op(() =>
+      this.faults.findOneAndUpdate({ _id: id }, { $inc: { retries: 1 }, $set: { updatedAt: now } }, { returnDocument: 'after' }).lean<FaultDoc>(),
+    );
+    if (!doc) return null;
+    const fault = toFault(doc);
+    if (fault.taskId !== null) await this.transition(fault.taskId, (t) => requeue(t, now));
+    return fault;
+  }
+
+  async deleteFault(id: string): Promise<boolean> {
+    return this.op(async () => (await this.faults.deleteOne({ _id: id })).deletedCount === 1);
+  }
+}
+
+/** Connects to MongoDB (or FerretDB) and prepares collections and indexes. */
+export function createMongoDeviceStore(options: MongoDeviceStoreOptions): Promise<MongoDeviceStore> {
+  return MongoDeviceStore.open(options);
+}

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { freePort, startFerretDb } from '@acs/testkit';
+import type { FerretDbServer } from '@acs/testkit';
+import { describeDeviceStoreContract } from '../../src/store/device-store.contract.js';
+import { StoreUnavailableError } from '../../src/store/device-store.js';
+import { createMongoDeviceStore } from '../../src/store/mongo-device-store.js';
+
+// One real FerretDB (MongoDB wire protocol, SQLite backend) for the file; a fresh database per test.
+let server: FerretDbServer;
+
+beforeAll(async () => {
+  server = await startFerretDb();
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+const freshDbName = () => `acs_store_${randomBytes(6).toString('hex')}`;
+
+describeDeviceStoreContract('MongoDeviceStore (FerretDB)', () => createMongoDeviceStore({ uri: server.url, dbName: freshDbName() }));
+
+describe('MongoDeviceStore specifics', () => {
+  it('opens twice on one database (indexes and collections already there)', async () => {
+    const dbName = freshDbName();
+    const a = await createMongoDeviceStore({ uri: server.url, dbName });
+    await a.upsertDevice({ id: 'OUI-PC-SN', oui: 'OUI', productClass: 'PC', serialNumber: 'SN' }, 1);
+    const b = await createMongoDeviceStore({ uri: server.url, dbName });
+    try {
+      expect((await b.upsertDevice({ id: 'OUI-PC-SN', oui: 'OUI', productClass: 'PC', serialNumber: 'SN' }, 2)).created).toBe(false);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('fails with StoreUnavailableError when no server answers', async () => {
+    const port = await freePort();
+    await expect(createMongoDeviceStore({ uri: `mongodb://127.0.0.1:${port}/`, dbName: 'x', serverSelectionTimeoutMS: 300 })).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    );
+  });
+});
