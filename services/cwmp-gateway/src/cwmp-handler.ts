@@ -471,9 +471,14 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
       return refuse(ctx, 400, 'SESSION_EXPIRED');
     }
     if (!(await locks.extend(session.lock, session.timeoutMs))) {
-      // Our lock expired and another session of the device took it: this one is over.
-      await repo.remove(session);
-      return refuse(ctx, 400, 'SESSION_LOCK_LOST');
+      // The lock lapsed in the store before our clock said the session expired (skew): take it again if it is
+      // free; if another session of the device holds it, this one is over.
+      const again = await locks.acquire(session.deviceId, session.timeoutMs);
+      if (again === null) {
+        await endSession(session, 'aborted', log);
+        return refuse(ctx, 400, 'SESSION_LOCK_LOST');
+      }
+      session.lock = again;
     }
     session.lastSeenAt = now();
     session.counters.messages += 1;
@@ -500,6 +505,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
           session.rpcs.push({ name: p.method, taskId: p.taskId, outcome: 'fault' });
           session.pending = null;
         }
+        await repo.save(session);
         return next(session, log);
       }
       case 'request': {
@@ -565,6 +571,9 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
         }
         session.pending = null;
         session.state = 'acs_requests';
+        // Saved before asking for more: if the registry fails now, a later close of this session must not
+        // report the RPC just recorded as timed out.
+        await repo.save(session);
         return next(session, log);
       }
     }

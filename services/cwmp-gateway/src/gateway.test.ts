@@ -488,6 +488,36 @@ describe('bad input and failures', () => {
     expect(parsed(rpc.body).body.name).toBe('GetRPCMethods');
   });
 
+  it('keeps a recorded result recorded when the registry fails right after it', async () => {
+    const registry = registryWithCpe()
+      .queue(DEVICE_ID, { taskId: 't-1', rpc: { name: 'GetRPCMethods' } })
+      .queue(DEVICE_ID, { taskId: 't-2', rpc: { name: 'Reboot', commandKey: 'r' } });
+    harness = await startGateways(1, { registry });
+    const cpe = new TestCpe(harness.urls, CREDS);
+    await cpe.open();
+    const gpm = parsed((await cpe.post('')).body);
+    registry.failing.add('nextAction');
+    const res = await cpe.post(envelope({ name: 'GetRPCMethodsResponse', methodList: [] }, { id: gpm.header.id as string }));
+    expect(res.status).toBe(503);
+    registry.failing.clear();
+    // The CPE gives up on that session and starts again with its old cookie: nothing is reported twice.
+    expect((await cpe.open()).status).toBe(200);
+    expect(registry.results).toEqual([expect.objectContaining({ taskId: 't-1', outcome: { response: expect.anything() } })]);
+    expect(parsed((await cpe.post('')).body).body.name).toBe('Reboot');
+  });
+
+  it('takes its lock again when it lapsed in the store while the session was still alive', async () => {
+    const registry = registryWithCpe().queue(DEVICE_ID, { taskId: 't-1', rpc: { name: 'GetRPCMethods' } });
+    harness = await startGateways(1, { registry });
+    const cpe = new TestCpe(harness.urls, CREDS);
+    await cpe.open();
+    const sessionId = (registry.informs[0] as { sessionId: string }).sessionId;
+    const record = (await harness.kv.sessions.get(`cwmp:s:${sessionId}`)) as { lock: { key: string; token: string } };
+    expect(await harness.kv.locks.release(record.lock)).toBe(true);
+    expect(parsed((await cpe.post('')).body).body.name).toBe('GetRPCMethods');
+    expect(await harness.kv.locks.acquire(DEVICE_ID, 1_000)).toBeNull();
+  });
+
   it('answers /healthz and /readyz', async () => {
     harness = await startGateways(1, { registry: registryWithCpe() });
     const base = (harness.urls[0] as string).replace('/cwmp/', '');

@@ -38,7 +38,8 @@ export interface SessionRecord {
   lastSeenAt: number;
   /** Idle timeout: the CPE's SessionTimeout when it sent one, else the configured one. */
   readonly timeoutMs: number;
-  readonly lock: LockHandle;
+  /** Replaced when the lock had lapsed (clock skew with the store) and was taken again. */
+  lock: LockHandle;
   readonly eventCodes: string[];
   rpcs: SessionRpc[];
   readonly sourceIp: string;

@@ -36,6 +36,8 @@ export class FakeRegistry implements RegistryClient {
   readonly cpeRequests: CpeRequestRequest[] = [];
   /** When set, every call rejects with it (the registry is down). */
   failure: Error | undefined;
+  /** Only these calls fail (with `failure`, or a NO_RESPONDERS RegistryError when it is unset). */
+  readonly failing = new Set<keyof RegistryClient>();
 
   addCredential(username: string, credential: FakeCredential): this {
     this.credentials.set(username, credential);
@@ -53,6 +55,7 @@ export class FakeRegistry implements RegistryClient {
 
   #enter(method: keyof RegistryClient, req: unknown): void {
     this.calls.push({ method, req });
+    if (this.failing.has(method)) throw this.failure ?? FakeRegistry.unavailable();
     if (this.failure) throw this.failure;
   }
 
