@@ -19,11 +19,33 @@ export const ConnreqCredentialsSchema = z.object({
 /** `acs.cmd.poke`: reach this device now through whatever transport works. */
 export const PokeCommandSchema = z.object({ deviceId, requestId });
 
+/** One earlier transport attempt of the same poke, carried forward so the final event can say what was tried. */
+export const ConnreqAttemptSchema = z.object({
+  transport: z.enum(['http', 'xmpp', 'udp']),
+  outcome: z.enum(['accepted', 'auth_failed', 'unreachable', 'timeout', 'rejected', 'no_route']),
+  detail: z.string().max(2048).optional(),
+  latencyMs,
+});
+
+/**
+ * The router's fallback plan: when this transport does not end `accepted`, the worker publishes the next command
+ * (durably, same requestId-derived msgId) instead of the final event, so one poke still ends in exactly one event.
+ */
+export const ConnreqFallbackSchema = z.object({
+  transport: z.enum(['http', 'xmpp', 'udp']),
+  /** The complete command for that transport's subject, minus `fallback`/`attempts` (the worker fills those). */
+  command: z.record(z.string(), z.unknown()),
+});
+
 const connreqCommon = {
   requestId,
   deviceId,
   /** After this instant the worker reports `timeout` without trying. */
   deadline: timestamp,
+  /** Instant the poke was accepted by the router; latencies in the final event are measured from it. */
+  issuedAt: timestamp.optional(),
+  fallback: z.array(ConnreqFallbackSchema).max(4).default([]),
+  attempts: z.array(ConnreqAttemptSchema).max(8).default([]),
 };
 
 /** `acs.cmd.connreq.http`: an HTTP GET with Digest (or Basic if allowed) to ConnectionRequestURL (cwmp-protocol §7). */
@@ -33,6 +55,16 @@ export const ConnreqHttpCommandSchema = z.object({
   url: z.url({ protocol: /^http$/ }),
   credentials: ConnreqCredentialsSchema.optional(),
   allowBasicAuth: z.boolean().default(false),
+  /**
+   * How the worker reaches the URL, e.g. through a VPN: a local source address to bind, or an HTTP proxy.
+   * Set by the router from the device type's connection-request policy.
+   */
+  egress: z
+    .object({
+      localAddress: z.union([z.ipv4(), z.ipv6()]).optional(),
+      proxyUrl: z.url({ protocol: /^https?$/ }).optional(),
+    })
+    .optional(),
 });
 
 /** `acs.cmd.connreq.xmpp`: an Annex K connectionRequest IQ to the CPE's ConnReqJabberID (cwmp-protocol §9). */
@@ -62,6 +94,8 @@ export const ConnreqEventSchema = z
     outcome: z.enum(CONNREQ_OUTCOMES),
     detail: z.string().max(2048).optional(),
     latencyMs,
+    /** Earlier transports tried for this poke (fallback), oldest first. */
+    attempts: z.array(ConnreqAttemptSchema).max(8).optional(),
   })
   .refine((e) => (e.transport === 'none') === (e.outcome === 'no_route'), {
     message: 'transport is "none" if and only if outcome is "no_route"',
@@ -109,6 +143,8 @@ export const SessionStartedEventSchema = z.object({
   startedAt: timestamp,
   /** EventCodes of the opening Inform: `6 CONNECTION REQUEST` here closes a poke's loop. */
   eventCodes: z.array(z.string().min(1).max(64)),
+  /** With `6 CONNECTION REQUEST`: the requestId of the device's most recent poke, when one is known. */
+  requestId: requestId.optional(),
 });
 
 export const SESSION_OUTCOMES = ['completed', 'faulted', 'timeout', 'aborted'] as const;
@@ -206,6 +242,8 @@ export type ConnreqXmppCommand = z.infer<typeof ConnreqXmppCommandSchema>;
 export type ConnreqUdpCommand = z.infer<typeof ConnreqUdpCommandSchema>;
 export type ConnreqOutcome = (typeof CONNREQ_OUTCOMES)[number];
 export type ConnreqEvent = z.infer<typeof ConnreqEventSchema>;
+export type ConnreqAttempt = z.infer<typeof ConnreqAttemptSchema>;
+export type ConnreqFallback = z.infer<typeof ConnreqFallbackSchema>;
 export type DeviceIdStruct = z.infer<typeof DeviceIdStructSchema>;
 export type InformEventCode = z.infer<typeof InformEventCodeSchema>;
 export type ParameterValue = z.infer<typeof ParameterValueSchema>;
