@@ -28,8 +28,19 @@ export function nbiRoutes(ctx: NbiContext): RouteDef[] {
   return [...deviceRoutes(ctx), ...taskRoutes(ctx), ...credentialRoutes(ctx), ...deviceTypeRoutes(ctx), ...faultRoutes(ctx), ...tokenRoutes(ctx)];
 }
 
+type ZodIssue = z.core.$ZodIssue;
+
+// A union (one task or a list) fails as a whole with one issue per branch; report the branch whose
+// shape matched (the one not rejected for its type at the union itself), so the issues point inside.
+function unfold(issue: ZodIssue): ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const shaped = issue.errors.filter((branch) => !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0));
+  if (shaped.length !== 1) return [issue];
+  return (shaped[0] as ZodIssue[]).flatMap((i) => unfold({ ...i, path: [...issue.path, ...i.path] } as ZodIssue));
+}
+
 function issuesOf(error: z.ZodError, where: NbiIssue['in']): NbiIssue[] {
-  return error.issues.map((i) => ({ in: where, path: i.path.map((k) => (typeof k === 'number' ? k : String(k))), message: i.message, code: i.code }));
+  return error.issues.flatMap(unfold).map((i) => ({ in: where, path: i.path.map((k) => (typeof k === 'number' ? k : String(k))), message: i.message, code: i.code }));
 }
 
 function validate<T>(schema: z.ZodType<T, unknown>, data: unknown, where: NbiIssue['in']): T {

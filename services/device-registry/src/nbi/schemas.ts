@@ -391,7 +391,7 @@ export const DeviceSchema = named(
   }),
 );
 
-const pageOf = (id: string, item: z.ZodType) => named(id, z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() }));
+const pageOf = <T extends z.ZodType>(id: string, item: T) => named(id, z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() }));
 
 export const DevicePageSchema = pageOf('DevicePage', DeviceSchema);
 
