@@ -9,8 +9,7 @@ import { createLogger } from '@acs/telemetry';
 import type { RegistryPolicy } from './deps.js';
 import { createRegistry, type Registry } from './registry.js';
 import { createSecretBox, hashForBasic, hashForDigest, type SecretBox } from './secrets.js';
-import { SqliteDeviceStore } from './store/sqlite-device-store.js';
-import type { JsonValue, Task, TaskInput } from './store/types.js';
+import { createSqliteDeviceStore, type SqliteDeviceStore } from './store/sqlite-device-store.js';
 
 export const REALM = 'test-realm';
 export const T0 = Date.UTC(2026, 0, 1);
@@ -34,22 +33,8 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-// TEMPORARY until the store carries Task.priority/progress (see store-additions.ts).
-class ShimStore extends SqliteDeviceStore {
-  private step(id: string, fn: (t: Task) => Task | null): Task | null {
-    return (this as unknown as { transition(id: string, step: (t: Task) => Task | null): Task | null }).transition(id, fn);
-  }
-  async setTaskProgress(id: string, progress: JsonValue | null, now: number): Promise<Task | null> {
-    return this.step(id, (t) => (t.status === 'running' ? { ...t, progress, updatedAt: now } : null));
-  }
-  override async createTasks(deviceId: string, inputs: TaskInput[], now: number): Promise<Task[]> {
-    const tasks = await super.createTasks(deviceId, inputs, now);
-    return tasks.map((t, i) => this.step(t.id, (x) => ({ ...x, progress: null, priority: (inputs[i] as { priority?: number }).priority ?? 0 })) ?? t);
-  }
-}
-
 export async function makeFixture(policy: Partial<RegistryPolicy> = {}): Promise<Fixture> {
-  const store = new ShimStore({ filename: ':memory:' });
+  const store = createSqliteDeviceStore({ filename: ':memory:' });
   const bus = createMemoryBus();
   const subjects = createSubjects('test');
   const secretBox = createSecretBox(randomBytes(32).toString('base64'));
