@@ -53,8 +53,15 @@ describe('credentialsVerify with a device credential', () => {
   });
 
   it('refuses the right password presented for another device (no impersonation)', async () => {
-    const reply = await f.registry.verifyCredentials(verifyRequest(GW2, 'gw-1', digestProof('gw-1', 's3cret-pass')));
-    expect(reply).toEqual({ ok: false, reason: 'wrong_device' });
+    expect(await f.registry.verifyCredentials(verifyRequest(GW2, 'gw-1', digestProof('gw-1', 's3cret-pass')))).toEqual({ ok: false, reason: 'wrong_device' });
+    expect(await f.registry.verifyCredentials(verifyRequest(GW2, 'gw-1', { scheme: 'basic', password: 's3cret-pass' }))).toEqual({ ok: false, reason: 'wrong_device' });
+  });
+
+  it('a username shared by several devices admits each only with its own password', async () => {
+    await f.store.upsertDevice({ id: cpeId(GW2), oui: GW2.oui, productClass: GW2.productClass, serialNumber: GW2.serialNumber }, f.now());
+    await addDeviceCredential(f, cpeId(GW2), 'gw-1', 'other-pass');
+    expect((await f.registry.verifyCredentials(verifyRequest(GW2, 'gw-1', digestProof('gw-1', 'other-pass')))).ok).toBe(true);
+    expect(await f.registry.verifyCredentials(verifyRequest(GW2, 'gw-1', digestProof('gw-1', 's3cret-pass')))).toEqual({ ok: false, reason: 'bad_password' });
   });
 
   it('refuses a disabled credential', async () => {

@@ -99,10 +99,9 @@ export async function verifyCredentials(deps: RegistryDeps, req: VerifyCredentia
     }
   }
 
-  // A correct password for another device's credential is an impersonation attempt.
-  for (const cred of candidates) {
-    if (cred.scope.kind === 'device' && cred.scope.deviceId !== req.deviceId && (await proofMatches(cred, req.proof))) reject('wrong_device');
-  }
+  // The username belongs to another device: an impersonation attempt whatever the password. Not
+  // checking it keeps the cost bounded when many devices share a username (one scrypt each).
+  if (own.length === 0 && candidates.some((c) => c.scope.kind === 'device' && c.scope.deviceId !== req.deviceId)) reject('wrong_device');
   return { ok: false, reason: rejection };
 }
 
