@@ -22,6 +22,7 @@ import {
   type VerifyCredentialsReply,
   type VerifyCredentialsRequest,
 } from '@acs/contracts';
+import { injectTraceContext } from '@acs/telemetry';
 import { RegistryError } from './errors.js';
 
 export interface BusRegistryClientOptions {
@@ -73,7 +74,8 @@ export class BusRegistryClient implements RegistryClient {
   async #call<T>(subject: string, payload: object, parse: Parser<T>): Promise<T> {
     let reply;
     try {
-      reply = await this.#bus.request(subject, payload, { timeoutMs: this.#timeoutMs });
+      // traceparent of the active span (the CWMP request's), so one trace shows the session across services.
+      reply = await this.#bus.request(subject, payload, { timeoutMs: this.#timeoutMs, headers: injectTraceContext() });
     } catch (cause) {
       throw RegistryError.fromTransport(subject, cause);
     }

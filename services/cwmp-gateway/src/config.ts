@@ -11,7 +11,7 @@ const shape = {
   CWMP_HOST: stringVar().default('127.0.0.1'),
   /** Served at this path and at `/`. */
   CWMP_PATH: stringVar()
-    .refine((p) => p.startsWith('/'), { message: 'expected a path starting with /' })
+    .refine((p) => /^\/[A-Za-z0-9._~/-]*$/.test(p), { message: 'expected a path such as /cwmp/ (letters, digits, . _ ~ - /)' })
     .default('/cwmp/'),
   CWMP_AUTH_REALM: stringVar().default('acs'),
   /** HMAC key of the stateless Digest nonces; every replica must share it. */

@@ -28,7 +28,8 @@ import {
   type Inform,
 } from '@acs/cwmp';
 import { KvError, type DeviceLock, type RateLimiter, type SessionStore } from '@acs/kv';
-import type { Logger, Metrics } from '@acs/telemetry';
+import { injectTraceContext, type Logger, type Metrics } from '@acs/telemetry';
+import { trace } from '@opentelemetry/api';
 import { parse as parseContentType } from 'content-type';
 import { challengeHeaders, parseAuthorization, precheckDigest } from './auth.js';
 import { sessionCookie, sessionIdFromCookies } from './cookies.js';
@@ -154,7 +155,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
 
   function publish(subject: string, payload: object): void {
     try {
-      bus.publish(subject, payload);
+      bus.publish(subject, payload, { headers: injectTraceContext() });
     } catch (error) {
       // Events are best effort: a bus hiccup must not fail a CPE session that the registry already recorded.
       deps.logger.warn({ err: error, subject }, 'event not published');
@@ -300,6 +301,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
     }
     const deviceId = deviceIdFromParts(ids.oui, ids.productClass, ids.serialNumber);
     ctx.deviceId = deviceId;
+    trace.getActiveSpan()?.setAttribute('acs.device_id', deviceId);
     const log = deps.logger.child({ deviceId, sourceIp: req.sourceIp });
 
     // --- Who is it? (cwmp-protocol.md §6.1)
@@ -369,6 +371,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
 
     const sessionId = newSessionId();
     ctx.sessionId = sessionId;
+    trace.getActiveSpan()?.setAttribute('acs.session_id', sessionId);
     const slog = log.child({ sessionId });
     const startedAt = now();
     const session: SessionRecord = {
@@ -385,7 +388,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
       lastSeenAt: startedAt,
       timeoutMs,
       lock,
-      eventCodes: inform.event.map((e) => e.eventCode.trim()),
+      eventCodes: inform.event.map((e) => e.eventCode.trim()).filter((c) => c !== ''),
       rpcs: [],
       sourceIp: req.sourceIp,
       username,
@@ -599,6 +602,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
       if (session !== null) {
         ctx.deviceId = session.deviceId;
         ctx.sessionId = session.id;
+        trace.getActiveSpan()?.setAttributes({ 'acs.device_id': session.deviceId, 'acs.session_id': session.id });
         return await inSession(req, decoded, session, ctx);
       }
       if (decoded instanceof CwmpParseError) {

@@ -3,6 +3,7 @@ import type { Bus } from '@acs/bus';
 import type { RegistryClient, Subjects } from '@acs/contracts';
 import type { DeviceLock, RateLimiter, SessionStore } from '@acs/kv';
 import { createMetrics, type Logger, type Metrics } from '@acs/telemetry';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createCwmpHandler, type CwmpHandlerSettings, type CwmpHttpReply, type CwmpHttpRequest } from './cwmp-handler.js';
 import { createNonceService } from './nonce.js';
@@ -82,6 +83,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.set('etag', false);
   app.set('trust proxy', s.trustedProxies.length > 0 ? [...s.trustedProxies] : false);
   const trusted = app.get('trust proxy fn') as (addr: string | undefined, i: number) => boolean;
+  const tracer = trace.getTracer('cwmp-gateway');
 
   app.get('/healthz', (_req, res) => send(res, { status: 200, headers: { 'Content-Type': 'text/plain' }, body: 'ok\n' }));
   app.get('/readyz', async (_req, res) => {
@@ -99,7 +101,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.all(paths, express.raw({ type: () => true, limit: s.maxBodyBytes, inflate: true }), async (req: Request, res: Response) => {
     const socket = req.socket;
     const viaProxy = trusted(socket.remoteAddress, 0);
-    const reply = await handle({
+    // One span per CWMP exchange; registry requests and events carry it on the bus (traceparent).
+    const span = tracer.startSpan('CWMP POST', { kind: SpanKind.SERVER, attributes: { 'client.address': req.ip ?? '' } });
+    const reply = await context.with(trace.setSpan(context.active(), span), () => handle({
       method: req.method,
       requestTarget: req.originalUrl,
       body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
@@ -109,7 +113,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       sourceIp: req.ip ?? socket.remoteAddress ?? 'unknown',
       ...(viaProxy || socket.remotePort === undefined ? {} : { sourcePort: socket.remotePort }),
       secure: req.secure,
-    });
+    }));
+    span.setAttribute('http.response.status_code', reply.status);
+    if (reply.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
     send(res, reply);
   });
 
