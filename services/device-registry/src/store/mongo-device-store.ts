@@ -433,6 +433,9 @@ const TRANSITION_ATTEMPTS = 5;
  * `DeviceStore` on MongoDB through mongoose. Kept to operations FerretDB v1 also serves (no
  * transactions, no aggregation): find, updateOne/updateMany, bulkWrite, findOneAndUpdate,
  * deleteMany, countDocuments. Races are settled by unique indexes and conditional updates.
+ * Caveat: MongoDB applies a conditional update atomically, so one of two racing claims wins;
+ * FerretDB v1 (seen with 1.24, SQLite backend) does not, which is one reason sessions of one
+ * device are serialised by the gateway's per-device lock before they reach the store.
  */
 export class MongoDeviceStore implements DeviceStore {
   private readonly devices: Model<DeviceDoc>;
