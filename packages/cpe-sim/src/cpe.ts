@@ -12,7 +12,7 @@ import type {
   Inform,
   TransferComplete,
 } from '@acs/cwmp';
-import { Headers, getSetCookies } from 'undici';
+import { Agent, Headers, getSetCookies } from 'undici';
 import { HttpClient } from 'urllib';
 import {
   createHttpConnectionRequestEndpoint,
@@ -179,7 +179,15 @@ export function createCpe(opts: CpeOptions): Cpe {
   let nextWaiters: ((r: SessionResult) => void)[] = [];
 
   let http: HttpClient | undefined = opts.httpClient;
-  const client = (): HttpClient => (http ??= new HttpClient());
+  let agent: Agent | undefined;
+  const client = (): HttpClient => {
+    if (http) return http;
+    // An Agent of our own: urllib's default is undici's process-wide one, which we must not close.
+    agent = new Agent();
+    http = new HttpClient();
+    http.setDispatcher(agent);
+    return http;
+  };
   const endpoints: ConnectionRequestEndpoint[] = [];
   let httpEndpoint: ConnectionRequestEndpoint | undefined;
 
@@ -663,11 +671,12 @@ export function createCpe(opts: CpeOptions): Cpe {
       periodicTimer = undefined;
       await Promise.all(endpoints.map((ep) => ep.stop()));
       await running;
-      if (http && http !== opts.httpClient) {
+      if (agent) {
         // Our own keep-alive sockets would otherwise hold the process open.
-        const owned = http;
-        http = undefined;
-        await owned.getDispatcher().close();
+        const owned = agent;
+        agent = undefined;
+        http = opts.httpClient;
+        await owned.close();
       }
       const waiters = nextWaiters;
       nextWaiters = [];
