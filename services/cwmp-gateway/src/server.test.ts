@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { makeTempDir, OPENSSL_INSTALL, requireBinary } from '@acs/testkit';
 import { FakeRegistry } from '../test/support/fake-registry.js';
 import { DEVICE_ID, httpRequest, informXml, startGateways, type Harness } from '../test/support/harness.js';
 
@@ -11,9 +11,10 @@ let dir: string;
 let tls: { certFile: string; keyFile: string };
 let ca: Buffer;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'cwmp-gw-tls-'));
+  const openssl = requireBinary('openssl', OPENSSL_INSTALL);
+  dir = makeTempDir('cwmp-gw-tls');
   tls = { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
-  execFileSync('openssl', [
+  execFileSync(openssl, [
     'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
     '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', tls.keyFile, '-out', tls.certFile,
   ], { stdio: 'ignore' });
