@@ -1,4 +1,5 @@
 import type { BusMessage, BusPayload, Bus, Subscription } from '@acs/bus';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   QUEUE_GROUPS,
   decodePayload,
@@ -13,6 +14,7 @@ import {
   type Parser,
   type RegistryClient,
 } from '@acs/contracts';
+import { extractTraceContext } from '@acs/telemetry';
 import { ensureCatchAllType, verifyCredentials } from './credentials.js';
 import { cpeRequest } from './cpe-requests.js';
 import { DEFAULT_POLICY, type RegistryDeps, type RegistryPolicy } from './deps.js';
@@ -48,7 +50,24 @@ export function createRegistry(options: RegistryOptions): Registry {
     error: { code, message, ...(issues ? { issues: issues.map((i) => ({ ...i, path: [...i.path] })) } : {}) },
   });
 
+  const tracer = trace.getTracer('@acs/device-registry');
+
   function endpoint<Req>(subject: string, parse: Parser<Req>, run: (req: Req) => Promise<object>): EndpointHandler {
+    const handle = serveOne(subject, parse, run);
+    // The caller's traceparent (NATS header) parents this span, so one trace shows the session across services.
+    return (msg) =>
+      tracer.startActiveSpan(`registry ${subject.slice(subject.lastIndexOf('.') + 1)}`, { kind: SpanKind.SERVER }, extractTraceContext(msg.headers), async (span) => {
+        try {
+          const reply = await handle(msg);
+          if ('ok' in reply && reply.ok === false && 'error' in reply) span.setStatus({ code: SpanStatusCode.ERROR, message: String((reply as ErrorReply).error.code) });
+          return reply;
+        } finally {
+          span.end();
+        }
+      });
+  }
+
+  function serveOne<Req>(subject: string, parse: Parser<Req>, run: (req: Req) => Promise<object>): EndpointHandler {
     return async (msg) => {
       const parsed = decodePayload(msg.data, parse);
       if (!parsed.ok) {
