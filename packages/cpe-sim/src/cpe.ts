@@ -150,6 +150,16 @@ type AfterSession =
 // Events that stay pending until a specific CPE request got its response (cwmp-protocol.md §4.3).
 const AWAITS_TRANSFER_COMPLETE = new Set(['7 TRANSFER COMPLETE', 'M Download']);
 
+/**
+ * The wait window in seconds before retry `n` (1 = first retry): [m·k^(n−1), m·k^n] with
+ * k = multiplier/1000 and n capped at 10 (TR-069 §3.2.1.1, cwmp-protocol.md §1.7).
+ */
+export function retryWindowS(n: number, minWaitS = 5, multiplier = 2000): [number, number] {
+  const k = multiplier / 1000;
+  const c = Math.min(Math.max(n, 1), 10);
+  return [minWaitS * k ** (c - 1), minWaitS * k ** c];
+}
+
 function nowIso(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -303,12 +313,9 @@ export function createCpe(opts: CpeOptions): Cpe {
     if (error instanceof AcsUnavailableError && error.retryAfterS !== undefined) {
       delayS = error.retryAfterS;
     } else {
-      // TR-069 §3.2.1.1 window: [m·k^(n−1), m·k^n], n capped at 10 (cwmp-protocol.md §1.7).
       const m = opts.retryMinWaitS ?? (Number(model.getValue(msName('CWMPRetryMinimumWaitInterval'))) || 5);
-      const k = (Number(model.getValue(msName('CWMPRetryIntervalMultiplier'))) || 2000) / 1000;
-      const n = Math.min(retryCount, 10);
-      const lo = m * k ** (n - 1);
-      const hi = m * k ** n;
+      const multiplier = Number(model.getValue(msName('CWMPRetryIntervalMultiplier'))) || 2000;
+      const [lo, hi] = retryWindowS(retryCount, m, multiplier);
       delayS = lo + Math.random() * (hi - lo);
     }
     retryTimer = later(delayS * secondMs, () => {

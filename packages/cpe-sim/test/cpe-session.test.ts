@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { GetParameterNamesResponse, GetParameterValuesResponse, TransferComplete } from '@acs/cwmp';
+import type { GetParameterNamesResponse, GetParameterValuesResponse, GetRPCMethodsResponse, TransferComplete } from '@acs/cwmp';
 import type { Cpe } from '../src/index.js';
 import { makeCpe } from './support/make-cpe.js';
 import { startTestAcs, type TestAcs } from './support/test-acs.js';
@@ -54,11 +54,12 @@ describe('a simulated CPE against the scripted ACS', () => {
       { name: 'GetParameterNames', parameterPath: 'Device.XMPP.', nextLevel: true },
       { name: 'AddObject', objectName: 'Device.XMPP.Connection.', parameterKey: 'cfg-2' },
       { name: 'SetParameterValues', parameterList: [{ name: 'Device.Nope', value: 'x', type: 'string' }], parameterKey: 'cfg-3' },
+      { name: 'GetRPCMethods' },
     );
     await cpe.start({ inform: false });
     const r = await cpe.inform();
     expect(r.ok).toBe(true);
-    expect(r.rpcs).toEqual(['GetParameterValues', 'SetParameterValues', 'GetParameterValues', 'GetParameterNames', 'AddObject', 'SetParameterValues']);
+    expect(r.rpcs).toEqual(['GetParameterValues', 'SetParameterValues', 'GetParameterValues', 'GetParameterNames', 'AddObject', 'SetParameterValues', 'GetRPCMethods']);
     expect(r.faults).toEqual([9003]);
     const [s] = await acs.waitForSessions(1);
     const m = s?.messages ?? [];
@@ -68,9 +69,10 @@ describe('a simulated CPE against the scripted ACS', () => {
     expect((m[3] as GetParameterNamesResponse).parameterList.map((p) => p.name)).toEqual(expect.arrayContaining(['Device.XMPP.Connection.']));
     expect(m[4]).toEqual({ name: 'AddObjectResponse', instanceNumber: 1, status: 0 });
     expect(m[5]).toMatchObject({ name: 'Fault', detail: { faultCode: 9003, setParameterValuesFault: [{ parameterName: 'Device.Nope', faultCode: 9005 }] } });
+    expect((m[6] as GetRPCMethodsResponse).methodList).toEqual(expect.arrayContaining(['GetParameterValues', 'AddObject', 'Download', 'Reboot', 'FactoryReset']));
     expect(cpe.model.getValue(`${MS}ParameterKey`)).toBe('cfg-2');
-    // 6 RPC responses + the empty POST, each with the cookie from the InformResponse.
-    expect(s?.cookieEchoed).toEqual(Array(7).fill(true));
+    // 7 RPC responses + the empty POST, each with the cookie from the InformResponse.
+    expect(s?.cookieEchoed).toEqual(Array(8).fill(true));
   });
 
   it('reboots after the session and comes back with 1 BOOT + M Reboot and the CommandKey', async () => {
@@ -250,5 +252,48 @@ describe('a simulated CPE against the scripted ACS', () => {
     expect(sessions[2]?.messages).toEqual([]);
     await cpe.whenIdle();
     expect(cpe.pendingEvents().map((e) => e.eventCode)).toEqual(['7 TRANSFER COMPLETE', 'M Download']);
+  });
+
+  it('informs with 2 PERIODIC on PeriodicInformInterval when timers are on and PeriodicInformEnable is true', async () => {
+    acs = await startTestAcs();
+    cpe = makeCpe({ acsUrl: acs.url, periodicInform: true });
+    acs.queue('SIM000001', {
+      name: 'SetParameterValues',
+      parameterList: [{ name: `${MS}PeriodicInformInterval`, value: '2', type: 'unsignedInt' }],
+      parameterKey: 'periodic',
+    });
+    await cpe.start();
+    const sessions = await acs.waitForSessions(3);
+    expect(codes(sessions[1]?.inform.event ?? [])).toEqual(['2 PERIODIC']);
+    expect(codes(sessions[2]?.inform.event ?? [])).toEqual(['2 PERIODIC']);
+    acs.queue('SIM000001', {
+      name: 'SetParameterValues',
+      parameterList: [{ name: `${MS}PeriodicInformEnable`, value: 'false', type: 'boolean' }],
+      parameterKey: 'off',
+    });
+    const count = acs.sessions.length;
+    await waitFor(() => acs?.sessions.filter((x) => x.ended).length === count + 1, 5_000, () => 'the session that turns timers off');
+    await cpe.whenIdle();
+    const after = acs.sessions.length;
+    // No timer is left: nothing is pending and no further session starts by itself.
+    expect(cpe.pendingEvents()).toEqual([]);
+    expect(acs.sessions.length).toBe(after);
+  });
+
+  it('bootstraps to a new ACS after an SPV of ManagementServer.URL', async () => {
+    acs = await startTestAcs();
+    const other = await startTestAcs();
+    try {
+      cpe = makeCpe({ acsUrl: acs.url });
+      acs.queue('SIM000001', { name: 'SetParameterValues', parameterList: [{ name: `${MS}URL`, value: other.url, type: 'string' }], parameterKey: 'move' });
+      await cpe.start({ inform: false });
+      await cpe.inform();
+      await cpe.inform(['2 PERIODIC']);
+      const [s] = await other.waitForSessions(1);
+      expect(codes(s?.inform.event ?? [])).toEqual(['0 BOOTSTRAP', '2 PERIODIC']);
+    } finally {
+      await cpe?.stop();
+      await other.close();
+    }
   });
 });
