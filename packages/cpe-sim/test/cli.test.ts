@@ -83,4 +83,17 @@ describe('acs-sim CLI', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/cannot read/);
   });
+
+  it('runs for a --duration, back to back or on the CPEs\' own periodic timers', async () => {
+    const backToBack = await cli(['--acs-url', acs.url, '--devices', '2', '--duration', '1', '--username', 'fleet', '--password', 'fleet-pw', '--json', '--serial-prefix', 'DUR']);
+    expect(backToBack.code).toBe(0);
+    const a = JSON.parse(backToBack.stdout) as { sessions: number; ok: number; wallMs: number };
+    expect(a.sessions).toBeGreaterThan(2);
+    expect(a.ok).toBe(a.sessions);
+    expect(a.wallMs).toBeGreaterThanOrEqual(1000);
+    const timers = await cli(['--acs-url', acs.url, '--devices', '2', '--duration', '1', '--inform-interval', '300', '--username', 'fleet', '--password', 'fleet-pw', '--json', '--serial-prefix', 'TMR']);
+    expect(timers.code).toBe(0);
+    // A 300 s interval does not fire within 1 s: only the two boot sessions ran.
+    expect(JSON.parse(timers.stdout)).toMatchObject({ sessions: 2, ok: 2 });
+  });
 });
