@@ -191,8 +191,8 @@ export function describeDeviceStoreContract(name: string, makeStore: () => Promi
         await store.upsertParameters(dev, initial, T0);
         expect(await store.getParameters(dev)).toHaveLength(1_000);
 
-        // Every fourth parameter gets a new value (no type given), one only its attributes.
-        const changed = initial.filter((_, i) => i % 4 === 0).map((u) => ({ path: u.path, value: `new-${u.path}` }));
+        // Every tenth parameter gets a new value (no type given), one only its attributes.
+        const changed = initial.filter((_, i) => i % 10 === 0).map((u) => ({ path: u.path, value: `new-${u.path}` }));
         const attrs: ParameterUpdate[] = [{ path: 'Device.Hosts.Host.2.IPAddress', notification: 2, accessList: ['Subscriber'] }];
         await store.upsertParameters(dev, [...changed, ...attrs], T0 + 10_000);
 
@@ -211,7 +211,7 @@ export function describeDeviceStoreContract(name: string, makeStore: () => Promi
         expect(params.get('Device.Hosts.Host.2.IPAddress')).toMatchObject({ value: '10.0.0.1', readAt: T0, notification: 2, accessList: ['Subscriber'] });
         expect(params.get('Device.Hosts.Host.1000.IPAddress')).toMatchObject({ value: '10.0.3.249', readAt: T0 });
         const fresh = [...params.values()].filter((p) => p.readAt === T0 + 10_000);
-        expect(fresh).toHaveLength(250);
+        expect(fresh).toHaveLength(100);
       });
 
       it('records names from GetParameterNames without values, objects by their trailing dot', async () => {
