@@ -1,33 +1,32 @@
 /**
  * Per-device minimum interval between connection requests (CPEs rate-limit them and answer 503 when hammered).
- * `reserve` hands out start instants in call order: the first command for a device starts now, the next one no
- * earlier than `intervalMs` after it, and so on. State is per worker replica.
+ * Activity is marked when a request starts and again when it ends, so the next request to the same device starts
+ * at least `intervalMs` after the previous one ended. State is per worker replica.
  */
 export interface DevicePacer {
-  /**
-   * Reserves the instant (ms) at which a request to `deviceId` may start, or returns `null` (reserving nothing)
-   * when that instant would be later than `latest`.
-   */
-  reserve(deviceId: string, now: number, latest: number): number | null;
+  /** Earliest instant (ms) a new request to `deviceId` may start. */
+  nextAllowed(deviceId: string): number;
+  /** Records request activity on `deviceId` at `at`. */
+  mark(deviceId: string, at: number): void;
   readonly size: number;
 }
 
-// Past this many tracked devices, expired entries are swept on the next reservation.
+// Past this many tracked devices, entries whose interval has run out are swept on the next mark.
 const SWEEP_AT = 10_000;
 
 export function createDevicePacer(intervalMs: number): DevicePacer {
-  /** deviceId -> the start instant of the latest reservation. */
+  /** deviceId -> latest activity. */
   const last = new Map<string, number>();
   return {
-    reserve(deviceId, now, latest) {
+    nextAllowed(deviceId) {
+      const at = last.get(deviceId);
+      return at === undefined ? -Infinity : at + intervalMs;
+    },
+    mark(deviceId, at) {
       if (last.size >= SWEEP_AT) {
-        for (const [id, at] of last) if (at + intervalMs <= now) last.delete(id);
+        for (const [id, t] of last) if (t + intervalMs <= at) last.delete(id);
       }
-      const previous = last.get(deviceId);
-      const slot = previous === undefined ? now : Math.max(now, previous + intervalMs);
-      if (slot > latest) return null;
-      last.set(deviceId, slot);
-      return slot;
+      last.set(deviceId, Math.max(at, last.get(deviceId) ?? -Infinity));
     },
     get size() {
       return last.size;

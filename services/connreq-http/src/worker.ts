@@ -224,13 +224,22 @@ export function createConnreqHttpWorker(options: ConnreqHttpWorkerOptions): Conn
       await settle(msg, cmd, 'timeout', 'deadline passed before the command was taken', 0, log);
       return;
     }
-    const slot = pacer.reserve(cmd.deviceId, receivedAt, windowEnd);
-    if (slot === null) {
-      await settle(msg, cmd, 'timeout', 'deadline passes before the per-device minimum interval allows another request', clock.now() - receivedAt, log);
-      return;
+    // Re-checked after every wait: another command for the device may have gone first meanwhile.
+    for (let next = pacer.nextAllowed(cmd.deviceId); next > clock.now(); next = pacer.nextAllowed(cmd.deviceId)) {
+      if (next >= windowEnd) {
+        await settle(msg, cmd, 'timeout', 'deadline passes before the per-device minimum interval allows another request', clock.now() - receivedAt, log);
+        return;
+      }
+      await sleep(next - clock.now());
     }
-    if (slot > receivedAt) await sleep(slot - receivedAt);
-    const { result, tries } = await attempt(cmd, windowEnd, log);
+    pacer.mark(cmd.deviceId, clock.now());
+    let outcome;
+    try {
+      outcome = await attempt(cmd, windowEnd, log);
+    } finally {
+      pacer.mark(cmd.deviceId, clock.now());
+    }
+    const { result, tries } = outcome;
     const detail = tries > 1 ? `${result.detail ?? result.outcome} (after ${tries} tries)` : result.detail;
     await settle(msg, cmd, result.outcome, detail, clock.now() - receivedAt, log);
   }
