@@ -271,8 +271,9 @@ describe('a simulated CPE against the scripted ACS', () => {
       parameterList: [{ name: `${MS}PeriodicInformEnable`, value: 'false', type: 'boolean' }],
       parameterKey: 'off',
     });
-    const count = acs.sessions.length;
-    await waitFor(() => acs?.sessions.filter((x) => x.ended).length >= count + 1, 5_000, () => 'the session that turns timers off');
+    const server = acs;
+    const count = server.sessions.length;
+    await waitFor(() => server.sessions.filter((x) => x.ended).length >= count + 1, 5_000, () => 'the session that turns timers off');
     await cpe.whenIdle();
     const after = acs.sessions.length;
     // No timer is left: nothing is pending and no further session starts by itself.
