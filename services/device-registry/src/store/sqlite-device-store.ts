@@ -128,6 +128,8 @@ function isUniqueViolation(err: unknown): boolean {
 export class SqliteDeviceStore implements DeviceStore {
   private readonly db: SqliteDatabase;
   private readonly stmt: ReturnType<SqliteDeviceStore['prepare']>;
+  // Statements whose text depends on the filter given; few distinct shapes, so cache them all.
+  private readonly dynamic = new Map<string, Statement<unknown[]>>();
 
   constructor(options: SqliteDeviceStoreOptions) {
     this.db = new Database(options.filename);
@@ -207,6 +209,15 @@ export class SqliteDeviceStore implements DeviceStore {
     };
   }
 
+  private sql(text: string): Statement<unknown[]> {
+    let stmt = this.dynamic.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.dynamic.set(text, stmt);
+    }
+    return stmt;
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -279,8 +290,8 @@ export class SqliteDeviceStore implements DeviceStore {
       args.push(filter.lastInformBefore);
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM devices d ${clause}`).get(...args) as { n: number }).n;
-    const ids = (this.db.prepare(`SELECT d.id FROM devices d ${clause} ORDER BY d.id LIMIT ? OFFSET ?`).all(...args, limit, offset) as { id: string }[]).map(
+    const total = (this.sql(`SELECT count(*) AS n FROM devices d ${clause}`).get(...args) as { n: number }).n;
+    const ids = (this.sql(`SELECT d.id FROM devices d ${clause} ORDER BY d.id LIMIT ? OFFSET ?`).all(...args, limit, offset) as { id: string }[]).map(
       (r) => r.id,
     );
     const items: DeviceView[] = [];
@@ -301,12 +312,12 @@ export class SqliteDeviceStore implements DeviceStore {
 
   async deleteDevice(id: string): Promise<boolean> {
     return this.db.transaction(() => {
-      const gone = this.db.prepare(`DELETE FROM devices WHERE id = ?`).run(id).changes > 0;
-      this.db.prepare(`DELETE FROM device_tags WHERE device_id = ?`).run(id);
-      this.db.prepare(`DELETE FROM parameters WHERE device_id = ?`).run(id);
-      this.db.prepare(`DELETE FROM tasks WHERE device_id = ?`).run(id);
-      this.db.prepare(`DELETE FROM faults WHERE device_id = ?`).run(id);
-      this.db.prepare(`DELETE FROM credentials WHERE scope_kind = 'device' AND scope_id = ?`).run(id);
+      const gone = this.sql(`DELETE FROM devices WHERE id = ?`).run(id).changes > 0;
+      this.sql(`DELETE FROM device_tags WHERE device_id = ?`).run(id);
+      this.sql(`DELETE FROM parameters WHERE device_id = ?`).run(id);
+      this.sql(`DELETE FROM tasks WHERE device_id = ?`).run(id);
+      this.sql(`DELETE FROM faults WHERE device_id = ?`).run(id);
+      this.sql(`DELETE FROM credentials WHERE scope_kind = 'device' AND scope_id = ?`).run(id);
       return gone;
     })();
   }
@@ -414,7 +425,7 @@ export class SqliteDeviceStore implements DeviceStore {
       args.push(filter.username);
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    return (this.db.prepare(`SELECT doc FROM credentials ${clause} ORDER BY username, id`).all(...args) as { doc: string }[]).map(
+    return (this.sql(`SELECT doc FROM credentials ${clause} ORDER BY username, id`).all(...args) as { doc: string }[]).map(
       (r) => JSON.parse(r.doc) as Credential,
     );
   }
@@ -438,7 +449,7 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 
   async deleteCredential(id: string): Promise<boolean> {
-    return this.db.prepare(`DELETE FROM credentials WHERE id = ?`).run(id).changes > 0;
+    return this.sql(`DELETE FROM credentials WHERE id = ?`).run(id).changes > 0;
   }
 
   // ---- device types ----
@@ -480,8 +491,8 @@ export class SqliteDeviceStore implements DeviceStore {
 
   async deleteDeviceType(id: string): Promise<boolean> {
     return this.db.transaction(() => {
-      this.db.prepare(`DELETE FROM credentials WHERE scope_kind = 'deviceType' AND scope_id = ?`).run(id);
-      return this.db.prepare(`DELETE FROM device_types WHERE id = ?`).run(id).changes > 0;
+      this.sql(`DELETE FROM credentials WHERE scope_kind = 'deviceType' AND scope_id = ?`).run(id);
+      return this.sql(`DELETE FROM device_types WHERE id = ?`).run(id).changes > 0;
     })();
   }
 
@@ -543,8 +554,8 @@ export class SqliteDeviceStore implements DeviceStore {
       args.push(JSON.stringify(filter.status));
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM tasks ${clause}`).get(...args) as { n: number }).n;
-    const rows = this.db.prepare(`SELECT doc FROM tasks ${clause} ORDER BY device_id, seq LIMIT ? OFFSET ?`).all(...args, limit, offset) as { doc: string }[];
+    const total = (this.sql(`SELECT count(*) AS n FROM tasks ${clause}`).get(...args) as { n: number }).n;
+    const rows = this.sql(`SELECT doc FROM tasks ${clause} ORDER BY device_id, seq LIMIT ? OFFSET ?`).all(...args, limit, offset) as { doc: string }[];
     return { items: rows.map((r) => JSON.parse(r.doc) as Task), total };
   }
 
@@ -637,8 +648,8 @@ export class SqliteDeviceStore implements DeviceStore {
       args.push(filter.taskId);
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM faults ${clause}`).get(...args) as { n: number }).n;
-    const rows = this.db.prepare(`SELECT doc FROM faults ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as {
+    const total = (this.sql(`SELECT count(*) AS n FROM faults ${clause}`).get(...args) as { n: number }).n;
+    const rows = this.sql(`SELECT doc FROM faults ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as {
       doc: string;
     }[];
     return { items: rows.map((r) => JSON.parse(r.doc) as Fault), total };
