@@ -120,19 +120,26 @@ describe('informRecord', () => {
   });
 
   it('on 1 BOOT queues the profile again unless the device reports its ParameterKey; never twice', async () => {
+    await f.store.upsertDevice({ id: cpeId(GW), oui: GW.oui, productClass: GW.productClass, serialNumber: GW.serialNumber }, f.now());
     await f.registry.recordInform(informRequest(f, GW, { sessionId: 's1', events: ['1 BOOT'], auth }));
     expect((await tasksOf(GW)).map((t) => t.type)).toEqual(['setParameterValues']);
     await f.registry.recordInform(informRequest(f, GW, { sessionId: 's2', events: ['1 BOOT'], auth }));
     expect(await tasksOf(GW)).toHaveLength(1);
 
-    await f.registry.recordInform(
-      informRequest(f, IGD, { sessionId: 's3', events: ['1 BOOT'], auth, params: { 'InternetGatewayDevice.ManagementServer.ParameterKey': 'whatever' } }),
-    );
-    expect(await tasksOf(IGD)).toHaveLength(0); // no type matches this OUI
-
     const other: TestCpe = { ...GW, serialNumber: 'SN0009' };
+    await f.store.upsertDevice({ id: cpeId(other), oui: other.oui, productClass: other.productClass, serialNumber: other.serialNumber }, f.now());
     await f.registry.recordInform(informRequest(f, other, { sessionId: 's4', events: ['1 BOOT'], auth, params: { 'Device.ManagementServer.ParameterKey': profileParameterKey(type) } }));
     expect(await tasksOf(other)).toHaveLength(0);
+  });
+
+  it('first contact without 0 BOOTSTRAP still gets the profile and discovery; a device of no type only discovery', async () => {
+    await f.registry.recordInform(informRequest(f, GW, { sessionId: 's1', events: ['2 PERIODIC'], auth }));
+    expect((await tasksOf(GW)).map((t) => t.type)).toEqual(['setParameterValues', 'refresh']);
+    await f.registry.recordInform(informRequest(f, IGD, { sessionId: 's2', events: ['2 PERIODIC'], auth }));
+    expect((await tasksOf(IGD)).map((t) => (t.type === 'refresh' ? t.args.path : t.type))).toEqual(['InternetGatewayDevice.']);
+    // Known now: a periodic Inform queues nothing more.
+    await f.registry.recordInform(informRequest(f, GW, { sessionId: 's3', events: ['2 PERIODIC'], auth }));
+    expect(await tasksOf(GW)).toHaveLength(2);
   });
 
   it('uses the TR-098 root for root-relative profile paths and discovery', async () => {

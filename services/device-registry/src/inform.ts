@@ -36,9 +36,9 @@ export async function openTasks(deps: RegistryDeps, deviceId: string): Promise<T
 /**
  * informRecord: persists the device, its type binding, connection-request data and the Inform's
  * parameters before the gateway answers InformResponse, then queues what the events ask for
- * (cwmp-protocol §4.3): on 0 BOOTSTRAP the cached tree is forgotten, the profile and a discovery
- * refresh are queued; on 1 BOOT the profile again. First contact through type credentials starts
- * onboarding.
+ * (cwmp-protocol §4.3): on 0 BOOTSTRAP (or first contact) the cached tree is forgotten, the profile
+ * and a discovery refresh are queued; on 1 BOOT the profile again. First contact through type
+ * credentials starts onboarding.
  */
 export async function recordInform(deps: RegistryDeps, req: RecordInformRequest): Promise<RecordInformReply> {
   const { store } = deps;
@@ -95,8 +95,9 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
   const type: DeviceType | null = deviceTypeId === null ? null : await store.getDeviceType(deviceTypeId);
   const reportedKey = values.get(`${root}ManagementServer.ParameterKey`) ?? '';
   if (req.auth.scope === 'type' && type !== null) await startOnboarding(deps, device, type, root, reportedKey, now);
-  if (type !== null && (bootstrap || boot)) await queueProfile(deps, device, type, root, reportedKey, now);
-  if (bootstrap) await queueDiscovery(deps, device.id, root, now);
+  // A device seen for the first time without 0 BOOTSTRAP (it moved from another ACS) is as unknown as a bootstrapped one.
+  if (type !== null && (bootstrap || boot || created)) await queueProfile(deps, device, type, root, reportedKey, now);
+  if (bootstrap || created) await queueDiscovery(deps, device.id, root, now);
 
   if (created) publishDeviceRegistered(deps, device, req.auth.scope === 'type' ? 'device_type' : 'device_credential', type?.name);
   deps.logger.info({ deviceId: device.id, sessionId: req.sessionId, events: [...events], created }, 'Inform recorded');

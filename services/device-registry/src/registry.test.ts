@@ -42,18 +42,19 @@ describe('registry endpoints on the bus', () => {
     const auth = { scope: 'device' as const, credentialId: 'c', username: 'u' };
     const inform = parseRecordInformReply(await call(s.informRecord, informRequest(f, GW, { sessionId: 's1', events: ['2 PERIODIC'], auth })));
     expect(inform).toEqual({ ok: true, value: { deviceId: cpeId(GW), registered: true } });
-    await f.store.createTasks(cpeId(GW), [{ type: 'getRPCMethods', args: {} }], f.now());
+    // A new device is discovered first: GetParameterNames of its root.
     const next = parseNextActionReply(await call(s.sessionNext, { sessionId: 's1', deviceId: cpeId(GW) }));
     if (!next.ok || next.value.action !== 'rpc') throw new Error('expected an RPC');
-    expect(next.value.rpc).toEqual({ name: 'GetRPCMethods' });
+    expect(next.value.rpc).toEqual({ name: 'GetParameterNames', parameterPath: 'Device.', nextLevel: false });
     const result = await call(s.sessionResult, {
       sessionId: 's1',
       deviceId: cpeId(GW),
       taskId: next.value.taskId,
-      method: 'GetRPCMethods',
-      outcome: { response: { name: 'GetRPCMethodsResponse', methodList: ['Inform'] } },
+      method: 'GetParameterNames',
+      outcome: { response: { name: 'GetParameterNamesResponse', parameterList: [{ name: 'Device.', writable: false }] } },
     });
     expect(result).toEqual({ ok: true });
+    expect(await f.store.getTask(next.value.taskId)).toMatchObject({ status: 'done' });
     expect(await call(s.sessionCpeRequest, { sessionId: 's1', deviceId: cpeId(GW), request: { name: 'GetRPCMethods' } })).toMatchObject({
       response: { name: 'GetRPCMethodsResponse' },
     });

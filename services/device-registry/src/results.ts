@@ -52,8 +52,10 @@ export async function recordResult(deps: RegistryDeps, req: RecordResultRequest)
   const now = deps.clock();
   const task = await store.getTask(req.taskId);
   if (task === null || task.deviceId !== req.deviceId) throw new UnknownTaskError(req.taskId, req.deviceId);
-  if (task.status !== 'running') {
-    deps.logger.warn({ deviceId: req.deviceId, sessionId: req.sessionId, taskId: task.id, status: task.status }, 'result for a task that is not running ignored');
+  const claimedBy = progressOf(task)?.sessionId;
+  if (task.status !== 'running' || (claimedBy !== undefined && claimedBy !== req.sessionId)) {
+    // A duplicate, or a late answer from a session whose task was released and claimed again since.
+    deps.logger.warn({ deviceId: req.deviceId, sessionId: req.sessionId, taskId: task.id, status: task.status, claimedBy }, 'stale result ignored');
     return { ok: true };
   }
   const { outcome } = req;

@@ -332,6 +332,16 @@ describe('queue policy', () => {
     expect(await f.store.getTask(r.taskId)).toMatchObject({ status: 'done', attempts: 2 });
   });
 
+  it('a late answer from a session whose task was released and claimed again is ignored', async () => {
+    await queue({ type: 'getParameterValues', args: { parameterNames: ['Device.DeviceInfo.UpTime'] } });
+    const first = await next('s1');
+    await f.registry.recordResult({ sessionId: 's1', deviceId: ID, taskId: first.taskId, method: 'GetParameterValues', outcome: { timeout: true } });
+    await next('s2');
+    await answer(first.taskId, { name: 'GetParameterValuesResponse', parameterList: [{ name: 'Device.DeviceInfo.UpTime', value: '1', type: 'unsignedInt' }] }, 's1');
+    expect(await f.store.getTask(first.taskId)).toMatchObject({ status: 'running', progress: { sessionId: 's2' } });
+    expect(await param('Device.DeviceInfo.UpTime')).toBeUndefined();
+  });
+
   it('a running task of a session that died is released at the next Inform', async () => {
     await queue({ type: 'reboot', args: {} });
     const r = await next('dead');
