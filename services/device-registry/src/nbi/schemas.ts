@@ -406,6 +406,7 @@ export const TaskSchema = named(
     status: z.enum(TASK_STATUSES),
     attempts: z.number().int(),
     maxAttempts: z.number().int(),
+    priority: z.number().int().describe('higher runs first; operator tasks have 0, registry work (onboarding, profiles) more'),
     expiresAt: nullableMs,
     result: z.unknown(),
     fault: z.object({ code: z.string(), message: z.string() }).nullable(),

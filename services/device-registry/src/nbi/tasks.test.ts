@@ -7,8 +7,8 @@ import { enc, startNbiHarness } from '../../test/nbi/harness.js';
 import type { NbiHarness } from '../../test/nbi/harness.js';
 import { createSqliteDeviceStore } from '../store/sqlite-device-store.js';
 import type { Task } from '../store/types.js';
-import type { TaskOut } from './views.js';
 import { PokeResultSchema, TaskCreatedSchema, TaskPageSchema, TaskSchema } from './schemas.js';
+import type { TaskOut } from './views.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const subjects = createSubjects();
@@ -46,7 +46,7 @@ describe('POST /devices/{id}/tasks', () => {
     const res = await post({ type: 'getParameterValues', args: { parameterNames: ['Device.DeviceInfo.', 'Device.ManagementServer.URL'] } });
     expect(res.status).toBe(201);
     const [task] = TaskCreatedSchema.parse(res.json).tasks;
-    expect(task).toMatchObject({ deviceId: DEVICE, type: 'getParameterValues', status: 'pending', attempts: 0, maxAttempts: 3, expiresAt: null, createdAt: NOW });
+    expect(task).toMatchObject({ deviceId: DEVICE, type: 'getParameterValues', status: 'pending', attempts: 0, maxAttempts: 3, priority: 0, expiresAt: null, createdAt: NOW });
     expect(await nbi.store.getTask(task!.id)).toMatchObject({ args: { parameterNames: ['Device.DeviceInfo.', 'Device.ManagementServer.URL'] } });
     expect(created.at(-1)).toMatchObject({ deviceId: DEVICE, tasks: [{ id: task!.id }] });
   });

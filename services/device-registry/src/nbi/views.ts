@@ -37,6 +37,8 @@ export interface TaskOut {
   status: Task['status'];
   attempts: number;
   maxAttempts: number;
+  /** Higher runs first; operator tasks have 0, registry work (onboarding, profiles) more. */
+  priority: number;
   expiresAt: number | null;
   result: Task['result'];
   fault: Task['fault'];
@@ -57,6 +59,7 @@ export function taskView(task: Task): TaskOut {
     status: task.status,
     attempts: task.attempts,
     maxAttempts: task.maxAttempts,
+    priority: task.priority,
     expiresAt: task.expiresAt,
     result: task.result,
     fault: task.fault,
