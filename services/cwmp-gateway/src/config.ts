@@ -24,6 +24,8 @@ const shape = {
   CWMP_TLS_KEY_FILE: stringVar().optional(),
   /** Addresses/CIDRs (or express names such as `loopback`) whose X-Forwarded-* headers are believed. */
   CWMP_TRUSTED_PROXIES: listVar().default([]),
+  /** Track cookie-less CPEs by their TCP connection; turn off behind a proxy not listed in CWMP_TRUSTED_PROXIES. */
+  CWMP_CONNECTION_FALLBACK: boolVar().default(true),
   CWMP_MAX_BODY_BYTES: intVar({ min: 1_024 }).default(DEFAULT_MAX_BYTES),
   CWMP_SESSION_TIMEOUT_MS: durationVar({ min: 1_000 }).default(30_000),
   CWMP_MAX_SESSION_MS: durationVar({ min: 1_000 }).default(600_000),
@@ -66,6 +68,7 @@ export function gatewaySettings(config: GatewayConfig, nonceSecret: string): Gat
     nonceTtlMs: config.CWMP_NONCE_TTL_MS,
     allowBasic: config.CWMP_ALLOW_BASIC,
     trustedProxies: config.CWMP_TRUSTED_PROXIES,
+    connectionFallback: config.CWMP_CONNECTION_FALLBACK,
     maxBodyBytes: config.CWMP_MAX_BODY_BYTES,
     sessionTimeoutMs: config.CWMP_SESSION_TIMEOUT_MS,
     maxSessionMs: config.CWMP_MAX_SESSION_MS,

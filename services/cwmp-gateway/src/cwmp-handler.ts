@@ -62,6 +62,11 @@ export interface CwmpHttpReply {
 export interface CwmpHandlerSettings {
   readonly realm: string;
   readonly allowBasic: boolean;
+  /**
+   * Find the session of a cookie-less CPE by its TCP connection (source address and port). Only sound when the
+   * source really is the CPE: off behind a proxy that is not trusted (and so not recognised as one).
+   */
+  readonly connectionFallback: boolean;
   readonly maxBodyBytes: number;
   readonly sessionTimeoutMs: number;
   readonly maxSessionMs: number;
@@ -392,7 +397,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
       rpcs: [],
       sourceIp: req.sourceIp,
       username,
-      ...(req.sourcePort === undefined ? {} : { addressKey: SessionRepository.addressKey(req.sourceIp, req.sourcePort) }),
+      ...(req.sourcePort === undefined || !s.connectionFallback ? {} : { addressKey: SessionRepository.addressKey(req.sourceIp, req.sourcePort) }),
     };
     try {
       await repo.create(session);
@@ -459,7 +464,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
     const id = sessionIdFromCookies(req.cookie);
     if (id !== undefined) return repo.load(id);
     // A CPE that drops cookies: the session it opened on this very TCP connection (README: what it costs).
-    return req.sourcePort === undefined ? null : repo.byAddress(req.sourceIp, req.sourcePort);
+    return req.sourcePort === undefined || !s.connectionFallback ? null : repo.byAddress(req.sourceIp, req.sourcePort);
   }
 
   async function inSession(

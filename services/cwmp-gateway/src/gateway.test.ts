@@ -358,6 +358,19 @@ describe('a session', () => {
     }
   });
 
+  it('does not track cookie-less CPEs by connection when the fallback is off', async () => {
+    harness = await startGateways(1, { registry: registryWithCpe(), settings: { connectionFallback: false } });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const cpe = new TestCpe(harness.urls, CREDS, { agent, keepCookies: false });
+      expect((await cpe.open()).status).toBe(200);
+      expect((await cpe.post('')).status).toBe(400);
+      expect(harness.logs.withCode('EMPTY_POST_WITHOUT_SESSION')).toHaveLength(1);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('lets a cookie-less CPE restart its session with a new Inform on the same connection', async () => {
     const registry = registryWithCpe().queue(DEVICE_ID, { taskId: 't-1', rpc: { name: 'Reboot', commandKey: 'r' } });
     harness = await startGateways(1, { registry });

@@ -48,6 +48,7 @@ export const DEFAULT_SETTINGS = {
   realm: 'acs',
   nonceTtlMs: 300_000,
   allowBasic: false,
+  connectionFallback: true,
   trustedProxies: [],
   maxBodyBytes: 4 * 1024 * 1024,
   sessionTimeoutMs: 30_000,
