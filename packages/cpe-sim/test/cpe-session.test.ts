@@ -297,4 +297,29 @@ describe('a simulated CPE against the scripted ACS', () => {
       await other.close();
     }
   });
+
+  it('runs the TR-098 model: InternetGatewayDevice forced parameters, GPN from the root, AddObject of a WAN connection', async () => {
+    acs = await startTestAcs();
+    cpe = makeCpe({ acsUrl: acs.url, model: 'tr098' });
+    const WCD = 'InternetGatewayDevice.WANDevice.1.WANConnectionDevice.1.';
+    acs.queue(
+      'SIM000001',
+      { name: 'GetParameterNames', parameterPath: '', nextLevel: true },
+      { name: 'AddObject', objectName: `${WCD}WANPPPConnection.`, parameterKey: 'ppp' },
+      { name: 'GetParameterValues', parameterNames: [`${WCD}WANPPPConnection.1.Username`] },
+    );
+    await cpe.start({ inform: false });
+    expect((await cpe.inform()).ok).toBe(true);
+    const [s] = await acs.waitForSessions(1);
+    const params = new Map(s?.inform.parameterList.map((p) => [p.name, p.value]));
+    expect(params.get(`${WCD}WANIPConnection.1.ExternalIPAddress`)).toBe('10.0.0.2');
+    expect(params.has('InternetGatewayDevice.DeviceSummary')).toBe(true);
+    expect(params.get('InternetGatewayDevice.ManagementServer.ConnectionRequestURL')).toBe(cpe.connectionRequestUrl);
+    expect(s?.messages[0]).toEqual({ name: 'GetParameterNamesResponse', parameterList: [{ name: 'InternetGatewayDevice.', writable: false }] });
+    expect(s?.messages[1]).toEqual({ name: 'AddObjectResponse', instanceNumber: 1, status: 0 });
+    expect(s?.messages[2]).toEqual({
+      name: 'GetParameterValuesResponse',
+      parameterList: [{ name: `${WCD}WANPPPConnection.1.Username`, value: '', type: 'string' }],
+    });
+  });
 });
