@@ -19,6 +19,10 @@ const shape = {
   /** Where NBI tokens created at run time are kept (one replica writes it); unset: in memory. */
   NBI_TOKEN_DIR: stringVar().optional(),
   LOG_LEVEL: enumVar(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** OTLP/HTTP collector for traces; unset: traces are not exported. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: urlVar({ protocols: ['http', 'https'] }).optional(),
+  /** Prometheus `/metrics` on this port (on NBI_HOST); unset: no metrics endpoint. */
+  REGISTRY_METRICS_PORT: portVar().optional(),
   REGISTRY_TASK_MAX_ATTEMPTS: intVar({ min: 1, max: 100 }).default(DEFAULT_POLICY.maxAttempts),
   REGISTRY_TASK_TTL_MS: durationVar({ min: 0 }).default(DEFAULT_POLICY.taskTtlMs),
   REGISTRY_REFRESH_BATCH: intVar({ min: 1, max: 1000 }).default(DEFAULT_POLICY.refreshBatch),

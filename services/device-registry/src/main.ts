@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { createNatsBus } from '@acs/bus';
 import { ConfigError } from '@acs/config';
 import { createSubjects } from '@acs/contracts';
-import { createLogger } from '@acs/telemetry';
+import { createLogger, startTelemetry } from '@acs/telemetry';
 import { policyFromConfig, registryConfig } from './config.js';
 import { createFileTokenStore, createMemoryTokenStore, createNbi, ensureAdminToken } from './nbi/index.js';
 import { createRegistry } from './registry.js';
@@ -20,6 +20,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger({ service: 'device-registry', level: config.LOG_LEVEL });
+  const telemetry = startTelemetry({
+    serviceName: 'device-registry',
+    ...(config.OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? {} : { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }),
+    ...(config.REGISTRY_METRICS_PORT === undefined ? {} : { prometheusPort: config.REGISTRY_METRICS_PORT, prometheusHost: config.NBI_HOST }),
+  });
   const secretBox = createSecretBox(config.ACS_SECRET_KEY);
   const store = await createMongoDeviceStore({ uri: config.MONGODB_URL });
   const bus = await createNatsBus({
@@ -66,6 +71,7 @@ async function main(): Promise<void> {
     // In-flight requests finish before the store closes; new ones go to other replicas.
     await bus.drain().catch((err: unknown) => logger.warn({ err }, 'bus drain failed'));
     await store.close();
+    await telemetry.shutdown();
     logger.info('stopped');
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
