@@ -6,7 +6,17 @@ import { credentialRoutes } from './credential-routes.js';
 import { deviceRoutes } from './device-routes.js';
 import { deviceTypeRoutes } from './device-type-routes.js';
 import type { NbiIssue } from './errors.js';
-import { NbiBadRequestError, NbiError, NbiForbiddenError, NbiNotFoundError, NbiUnauthorizedError, NbiValidationError, errorBody } from './errors.js';
+import {
+  NbiBadRequestError,
+  NbiError,
+  NbiForbiddenError,
+  NbiNotFoundError,
+  NbiPayloadTooLargeError,
+  NbiUnauthorizedError,
+  NbiUnsupportedMediaTypeError,
+  NbiValidationError,
+  errorBody,
+} from './errors.js';
 import { faultRoutes } from './fault-routes.js';
 import { API_PREFIX, buildOpenApiDocument } from './openapi.js';
 import type { RouteDef } from './route-table.js';
@@ -101,13 +111,10 @@ function fromHttpError(err: unknown): NbiError | null {
   if (err instanceof URIError && e.status === 400) return new NbiBadRequestError('the path is not valid percent-encoding', { cause: err });
   if (typeof e.status !== 'number' || e.status < 400 || e.status >= 500 || e.expose !== true) return null;
   if (e.type === 'entity.parse.failed') return new NbiBadRequestError('the body is not valid JSON', { cause: err });
-  const status = e.status;
   const message = typeof e.message === 'string' ? e.message : 'bad request';
-  return new (class extends NbiError {
-    override readonly name = 'NbiHttpError';
-    readonly status = status;
-    readonly code = status === 413 ? ('PAYLOAD_TOO_LARGE' as const) : status === 415 ? ('UNSUPPORTED_MEDIA_TYPE' as const) : ('BAD_REQUEST' as const);
-  })(message, { cause: err });
+  if (e.status === 413) return new NbiPayloadTooLargeError(message, { cause: err });
+  if (e.status === 415) return new NbiUnsupportedMediaTypeError(message, { cause: err });
+  return new NbiBadRequestError(message, { cause: err });
 }
 
 function errorHandler(ctx: NbiContext): ErrorRequestHandler {

@@ -1,5 +1,5 @@
 import { deviceIdToParts } from '@acs/contracts';
-import { MAX_PAGE_LIMIT } from '../store/device-store.js';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../store/device-store.js';
 import { hashForBasic, hashForDigest } from '../secrets.js';
 import type { ConnectionRequestAuth, Device } from '../store/types.js';
 import type { NbiContext } from './context.js';
@@ -24,7 +24,7 @@ export function credentialRoutes(ctx: NbiContext): RouteDef[] {
       query: CredentialListQuery,
       responses: { 200: { description: 'credentials without passwords or hashes', schema: CredentialListSchema } },
       async handler({ query }) {
-        const limit = query.limit ?? 100;
+        const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
         const offset = query.offset ?? 0;
         if ((query.kind ?? 'cpe') === 'cpe') {
           const all = await store.listCredentials({
@@ -52,6 +52,7 @@ export function credentialRoutes(ctx: NbiContext): RouteDef[] {
       path: '/credentials',
       tag: 'credentials',
       summary: 'Create a CPE→ACS credential (device or device type), or set connection-request credentials',
+      errors: [404, 409],
       body: CredentialCreateBody,
       responses: { 201: { description: 'the credential, without password or hash', schema: CredentialSchema } },
       async handler({ body }) {

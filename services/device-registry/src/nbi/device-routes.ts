@@ -1,3 +1,4 @@
+import { DEFAULT_PAGE_LIMIT } from '../store/device-store.js';
 import type { DeviceFilter } from '../store/device-store.js';
 import type { TaskInput } from '../store/types.js';
 import type { NbiContext } from './context.js';
@@ -48,7 +49,7 @@ export function deviceRoutes(ctx: NbiContext): RouteDef[] {
         if (query.tag) filter.tags = query.tag;
         if (query.lastInformBefore !== undefined) filter.lastInformBefore = query.lastInformBefore;
         if (query.lastInformAfter !== undefined) filter.lastInformFrom = query.lastInformAfter;
-        const limit = query.limit ?? 100;
+        const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
         const offset = query.offset ?? 0;
         const page = await store.listDevices(filter, { limit, offset, ...(query.projection?.length ? { projection: query.projection } : {}) });
         return { status: 200, body: { items: page.items.map(deviceView), total: page.total, limit, offset } };

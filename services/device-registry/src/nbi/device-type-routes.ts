@@ -38,6 +38,7 @@ export function deviceTypeRoutes(ctx: NbiContext): RouteDef[] {
       path: '/device-types',
       tag: 'device-types',
       summary: 'Create a device type (409 when the name or id is taken)',
+      errors: [409],
       body: DeviceTypeCreateBody,
       responses: { 201: { description: 'the new device type', schema: DeviceTypeSchema } },
       async handler({ body }) {
@@ -50,6 +51,7 @@ export function deviceTypeRoutes(ctx: NbiContext): RouteDef[] {
       path: '/device-types/{id}',
       tag: 'device-types',
       summary: 'Update a device type: given fields replace the stored ones',
+      errors: [409],
       params: ID,
       body: DeviceTypeUpdateBody,
       responses: { 200: { description: 'the updated device type', schema: DeviceTypeSchema } },

@@ -37,6 +37,20 @@ export class NbiBadRequestError extends NbiError {
   readonly code = 'BAD_REQUEST' as const;
 }
 
+/** The body is larger than the NBI accepts. */
+export class NbiPayloadTooLargeError extends NbiError {
+  override readonly name = 'NbiPayloadTooLargeError';
+  readonly status = 413;
+  readonly code = 'PAYLOAD_TOO_LARGE' as const;
+}
+
+/** The body's charset or encoding is not one the JSON parser reads. */
+export class NbiUnsupportedMediaTypeError extends NbiError {
+  override readonly name = 'NbiUnsupportedMediaTypeError';
+  readonly status = 415;
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE' as const;
+}
+
 /** No bearer token, or one nobody issued. */
 export class NbiUnauthorizedError extends NbiError {
   override readonly name = 'NbiUnauthorizedError';

@@ -1,3 +1,4 @@
+import { DEFAULT_PAGE_LIMIT } from '../store/device-store.js';
 import type { NbiContext } from './context.js';
 import { NbiNotFoundError } from './errors.js';
 import { defineRoute } from './route-table.js';
@@ -17,7 +18,7 @@ export function faultRoutes(ctx: NbiContext): RouteDef[] {
       query: FaultListQuery,
       responses: { 200: { description: 'a page of faults', schema: FaultPageSchema } },
       async handler({ query }) {
-        const limit = query.limit ?? 100;
+        const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
         const offset = query.offset ?? 0;
         const page = await store.listFaults(
           { ...(query.deviceId !== undefined ? { deviceId: query.deviceId } : {}), ...(query.taskId !== undefined ? { taskId: query.taskId } : {}) },

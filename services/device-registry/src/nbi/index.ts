@@ -11,6 +11,8 @@ export {
   NbiConflictError,
   NbiValidationError,
   NbiUnavailableError,
+  NbiPayloadTooLargeError,
+  NbiUnsupportedMediaTypeError,
 } from './errors.js';
 export type { NbiErrorCode, NbiIssue, ErrorBody } from './errors.js';
 export {

@@ -50,6 +50,7 @@ const ERROR_TEXT: Record<number, string> = {
   403: 'the token\'s role does not allow this (a read token writing)',
   404: 'no such resource',
   409: 'conflicts with the current state',
+  413: 'the body is larger than the NBI accepts',
   422: 'the query or body violates the schema; details.issues lists the problems',
   500: 'internal error (logged; no details)',
   503: 'a dependency (store, bus) is unavailable',
@@ -76,16 +77,14 @@ function queryParameters(schema: z.ZodType | undefined): unknown[] {
   });
 }
 
-/** Error statuses a route can answer, from what it declares (auth, params, schemas). */
+/** Error statuses a route can answer: from its shape (auth, path params, schemas) plus what it declares. */
 export function routeErrors(route: RouteDef): number[] {
-  const codes = [401, 500];
+  // Every route reads the store, which may be down (503).
+  const codes = [401, 500, 503, ...(route.errors ?? [])];
   if (needsAdmin(route)) codes.push(403);
-  if (pathParams(route.path).length > 0 || route.body) codes.push(404);
+  if (pathParams(route.path).length > 0) codes.push(404);
   if (route.query || route.body) codes.push(422);
-  if (route.body) codes.push(400);
-  if (route.method !== 'get' && route.method !== 'delete') codes.push(409);
-  if (route.method === 'delete' && route.path.startsWith('/tasks/')) codes.push(409);
-  if (route.path.endsWith('/poke') || route.path.endsWith('/tasks')) codes.push(503);
+  if (route.body) codes.push(400, 413);
   return codes;
 }
 

@@ -2,7 +2,7 @@
 // OpenAPI document is generated from them (openapi.ts), so the two cannot drift.
 import { validateValue, xsdTypeFromLocalName } from '@acs/cwmp';
 import { z } from 'zod';
-import { MAX_PAGE_LIMIT } from '../store/device-store.js';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../store/device-store.js';
 import { NBI_ROLES } from './tokens.js';
 
 /** Named schemas, emitted under `components.schemas` in the OpenAPI document. */
@@ -58,7 +58,7 @@ const queryTime = z
 const queryBool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const pageQuery = {
-  limit: queryInt(1, MAX_PAGE_LIMIT).optional().describe(`page size, 1..${MAX_PAGE_LIMIT}, default 100`),
+  limit: queryInt(1, MAX_PAGE_LIMIT).optional().describe(`page size, 1..${MAX_PAGE_LIMIT}, default ${DEFAULT_PAGE_LIMIT}`),
   offset: queryInt(0, Number.MAX_SAFE_INTEGER).optional().describe('matches to skip, default 0'),
 };
 

@@ -1,3 +1,4 @@
+import { DEFAULT_PAGE_LIMIT } from '../store/device-store.js';
 import type { TaskStatus } from '../store/types.js';
 import type { NbiContext } from './context.js';
 import { NbiConflictError, NbiNotFoundError } from './errors.js';
@@ -20,7 +21,7 @@ export function taskRoutes(ctx: NbiContext): RouteDef[] {
       query: TaskListQuery,
       responses: { 200: { description: 'a page of tasks', schema: TaskPageSchema } },
       async handler({ query }) {
-        const limit = query.limit ?? 100;
+        const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
         const offset = query.offset ?? 0;
         const page = await store.listTasks(
           { ...(query.deviceId !== undefined ? { deviceId: query.deviceId } : {}), ...(query.status?.length ? { status: query.status } : {}) },
@@ -47,6 +48,7 @@ export function taskRoutes(ctx: NbiContext): RouteDef[] {
       path: '/tasks/{id}',
       tag: 'tasks',
       summary: 'Cancel a pending or running task (409 once it finished)',
+      errors: [409],
       params: ID,
       responses: { 200: { description: 'the cancelled task', schema: TaskSchema } },
       async handler({ params }) {

@@ -39,6 +39,7 @@ export function tokenRoutes(ctx: NbiContext): RouteDef[] {
       tag: 'tokens',
       adminOnly: true,
       summary: 'Revoke a token',
+      errors: [409],
       params: { id: 'token id' },
       responses: { 204: { description: 'revoked' } },
       async handler({ params }) {
