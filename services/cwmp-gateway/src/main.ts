@@ -69,10 +69,15 @@ async function main(): Promise<void> {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
-    await bus.drain().catch((err: unknown) => logger.warn({ err }, 'bus drain failed'));
+    await bus.drain().catch(async (err: unknown) => {
+      logger.warn({ err }, 'bus drain failed; closing');
+      await bus.close().catch(() => undefined);
+    });
     await kv.close();
     await telemetry.shutdown();
     logger.info('stopped');
+    // Reconnect timers of a client whose server is gone must not keep a stopped process alive.
+    process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
