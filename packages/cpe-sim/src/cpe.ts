@@ -226,12 +226,20 @@ export function createCpe(opts: CpeOptions): Cpe {
     const url = httpEndpoint?.url ?? '';
     const name = msName('ConnectionRequestURL');
     if (model.has(name) && model.getValue(name) !== url) {
-      model.setLocal(name, url);
+      // Our own boot-time publication: the boot Inform carries it (forced), no extra session.
+      publishing = true;
+      try {
+        model.setLocal(name, url);
+      } finally {
+        publishing = false;
+      }
     }
   };
 
+  let publishing = false;
   const watchModel = () =>
     model.onChange((change) => {
+      if (publishing) return;
       if (change.source === 'acs') {
         // A new ACS URL means a new ACS: bootstrap to it (cwmp-protocol.md §10.2).
         if (change.name === msName('URL')) {
@@ -393,7 +401,8 @@ export function createCpe(opts: CpeOptions): Cpe {
         method: 'GET',
         dataType: 'buffer',
         timeout: httpTimeoutMs,
-        ...(d.username ? { auth: `${d.username}:${d.password}`, digestAuth: `${d.username}:${d.password}` } : {}),
+        // File servers usually want Basic; sent up front when the ACS gave credentials.
+        ...(d.username ? { auth: `${d.username}:${d.password}` } : {}),
       });
       if (res.status === 401 || res.status === 403) return { faultCode: 9012, faultString: `file server refused credentials (${res.status})` };
       if (res.status < 200 || res.status > 299) return { faultCode: 9016, faultString: `file server answered ${res.status}` };

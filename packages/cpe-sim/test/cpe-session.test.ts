@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { GetParameterNamesResponse, GetParameterValuesResponse, GetRPCMethodsResponse, TransferComplete } from '@acs/cwmp';
-import type { Cpe } from '../src/index.js';
+import { bundledModelSpec, createCpe, type Cpe } from '../src/index.js';
 import { makeCpe } from './support/make-cpe.js';
 import { startTestAcs, type TestAcs } from './support/test-acs.js';
 import { waitFor } from './support/wait-for.js';
@@ -321,5 +321,21 @@ describe('a simulated CPE against the scripted ACS', () => {
       name: 'GetParameterValuesResponse',
       parameterList: [{ name: `${WCD}WANPPPConnection.1.Username`, value: '', type: 'string' }],
     });
+  });
+
+  it('publishes its ConnectionRequestURL at start without a session of its own (static model spec)', async () => {
+    acs = await startTestAcs();
+    const ctx = {
+      manufacturer: 'ACME', oui: '02A0C5', productClass: 'SimGW', serialNumber: 'STATIC1', macAddress: '02:5A:00:00:00:09',
+      wanIpAddress: '10.0.0.9', acsUrl: acs.url, username: '', password: '', connectionRequestUrl: '',
+      connectionRequestUsername: 'u', connectionRequestPassword: 'p', periodicInformEnable: 'false', periodicInformInterval: '60',
+    };
+    cpe = createCpe({ model: bundledModelSpec('tr181', ctx), deviceId: { manufacturer: 'ACME', oui: '02A0C5', productClass: 'SimGW', serialNumber: 'STATIC1' }, secondMs: 20 });
+    await cpe.start({ inform: false });
+    expect(cpe.model.getValue(`${MS}ConnectionRequestURL`)).toBe(cpe.connectionRequestUrl);
+    const r = await cpe.inform();
+    expect(r.events).toEqual(['0 BOOTSTRAP', '1 BOOT']);
+    await cpe.whenIdle();
+    expect(acs.sessions).toHaveLength(1);
   });
 });
