@@ -311,7 +311,11 @@ export function createCpe(opts: CpeOptions): Cpe {
         // 6 CONNECTION REQUEST is never retried (cwmp-protocol.md §4.1).
         pending = pending.filter((e) => e.eventCode !== '6 CONNECTION REQUEST');
         retryCount++;
-        if (opts.retry !== false && !stopped) scheduleRetry(result.error);
+        if (opts.retry !== false && !stopped) {
+          // Whatever was asked meanwhile goes with the retry, after the back-off.
+          wanted = false;
+          scheduleRetry(result.error);
+        }
       }
     }
   };
@@ -571,7 +575,8 @@ export function createCpe(opts: CpeOptions): Cpe {
       const sent = new Set(events.map((e) => `${e.eventCode}\u0000${e.commandKey}`));
       pending = pending.filter((e) => !sent.has(`${e.eventCode}\u0000${e.commandKey}`) || AWAITS_TRANSFER_COMPLETE.has(e.eventCode));
       if (events.some((e) => e.eventCode === '0 BOOTSTRAP')) bootstrapped = true;
-      model.clearChanges();
+      // Only what this Inform reported: a change made since then rides in the next one.
+      model.clearChanges(inform.parameterList.filter((p) => model.getValue(p.name) === p.value).map((p) => p.name));
       let hold = first.envelope.header.holdRequests === true;
 
       // CPE requests first (HoldRequests forbids them), then the empty POST hands over to the ACS.

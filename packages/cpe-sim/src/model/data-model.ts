@@ -96,8 +96,8 @@ export interface DataModel {
   informParameters(): ParameterValueStruct[];
   /** True when a change to an active-notification parameter awaits delivery. */
   hasActiveChange(): boolean;
-  /** The Inform carrying the changes was answered: forget them. */
-  clearChanges(): void;
+  /** The Inform carrying the changes was answered: forget them (only `names` when given). */
+  clearChanges(names?: string[]): void;
   /** Back to the values the model was built with (FactoryReset). */
   reset(): void;
   /** Called after every applied change. Returns an unsubscribe function. */
@@ -489,7 +489,10 @@ export function createDataModel(spec: DataModelSpec): DataModel {
       }
       return false;
     },
-    clearChanges: () => changed.clear(),
+    clearChanges(names) {
+      if (!names) return changed.clear();
+      for (const n of names) changed.delete(n);
+    },
     reset: build,
     onChange(listener) {
       listeners.add(listener);
