@@ -88,6 +88,13 @@ function authorize(route: RouteDef): RequestHandler {
   };
 }
 
+// express.json() skips bodies of other types, which would then read as "no body" (422); say why instead.
+const requireJson: RequestHandler = (req, _res, next) => {
+  const hasBody = req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
+  if (hasBody && !req.is('application/json')) throw new NbiUnsupportedMediaTypeError('send the body as application/json');
+  next();
+};
+
 function handle(route: RouteDef): RequestHandler {
   return async (req, res) => {
     const query = validate(route.query ?? EmptyQuery, req.query, 'query');
@@ -181,7 +188,7 @@ export function createNbi(deps: NbiDeps): Express {
   for (const route of routes) {
     const chain: RequestHandler[] = [authorize(route)];
     // Parsed only after the role check, so a read token gets 403 whatever body it sends.
-    if (route.body) chain.push(jsonBody);
+    if (route.body) chain.push(jsonBody, requireJson);
     chain.push(handle(route));
     api[route.method](expressPath(route.path), ...chain);
   }

@@ -67,7 +67,7 @@ describe('error bodies', () => {
     expect((await nbi.call('PATCH', '/api/v1/device-types/x', { body: {} })).status).toBe(404);
   });
 
-  it('answers 400 for malformed JSON or a bare JSON scalar, 413 for an oversized body, 422 for no body', async () => {
+  it('answers 400 for malformed JSON or a bare JSON scalar, 413 for an oversized body, 415 for another type, 422 for no body', async () => {
     const malformed = await nbi.call('POST', '/api/v1/device-types', { rawBody: '{"name": ' });
     expect(malformed.status).toBe(400);
     expect(malformed.json.error.code).toBe('BAD_REQUEST');
@@ -79,6 +79,11 @@ describe('error bodies', () => {
     expect(wrongType.json.error.code).toBe('BAD_REQUEST');
     const noBody = await nbi.call('POST', '/api/v1/device-types');
     expect(noBody.status).toBe(422);
+    const text = await nbi.call('POST', '/api/v1/device-types', { rawBody: '{"name":"t"}', headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(415);
+    expect(text.json.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const charset = await nbi.call('POST', '/api/v1/device-types', { rawBody: '{"name":"t"}', headers: { 'content-type': 'application/json; charset=utf-8' } });
+    expect(charset.status).toBe(201);
   });
 });
 

@@ -51,6 +51,7 @@ const ERROR_TEXT: Record<number, string> = {
   404: 'no such resource',
   409: 'conflicts with the current state',
   413: 'the body is larger than the NBI accepts',
+  415: 'the body is not application/json',
   422: 'the query or body violates the schema; details.issues lists the problems',
   500: 'internal error (logged; no details)',
   503: 'a dependency (store, bus) is unavailable',
@@ -84,7 +85,7 @@ export function routeErrors(route: RouteDef): number[] {
   if (needsAdmin(route)) codes.push(403);
   if (pathParams(route.path).length > 0) codes.push(404);
   if (route.query || route.body) codes.push(422);
-  if (route.body) codes.push(400, 413);
+  if (route.body) codes.push(400, 413, 415);
   return codes;
 }
 

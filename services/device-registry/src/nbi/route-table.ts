@@ -41,7 +41,7 @@ export interface RouteDef<Q = unknown, B = unknown> {
   params?: Record<string, string>;
   /** Success responses; error responses are added from what the route can fail with. */
   responses: Record<number, ResponseDoc>;
-  /** Error statuses beyond those every route of its shape has (401, 403, 404, 422, 400, 413, 500, 503): 409 mostly. */
+  /** Error statuses beyond those every route of its shape has (401, 403, 404, 422, 400, 413, 415, 500, 503): 409 mostly. */
   errors?: number[];
   handler(input: RouteInput<Q, B>): Promise<Reply>;
 }
