@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { defineConfig, durationVar, enumVar, intVar, listVar, stringVar, urlVar, type ConfigOf } from '@acs/config';
+import { defineConfig, durationVar, enumVar, intVar, listVar, portVar, stringVar, urlVar, type ConfigOf } from '@acs/config';
 import { DEFAULT_SUBJECT_PREFIX } from '@acs/contracts';
 import type { ConnreqHttpWorkerOptions } from './worker.js';
 
@@ -30,6 +30,10 @@ const shape = {
     .optional(),
   /** Default HTTP proxy for commands whose egress names none. */
   CONNREQ_HTTP_PROXY_URL: urlVar({ protocols: ['http', 'https'] }).optional(),
+  /** Serve Prometheus metrics (`/metrics`) on this port; none: not served. */
+  CONNREQ_HTTP_METRICS_PORT: portVar().optional(),
+  /** Interface of the metrics server (`0.0.0.0` in a pod scraped from outside). */
+  CONNREQ_HTTP_METRICS_HOST: stringVar().default('127.0.0.1'),
   LOG_LEVEL: enumVar(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** OTLP/HTTP collector for traces; none: traces are not exported. */
   OTEL_EXPORTER_OTLP_ENDPOINT: urlVar({ protocols: ['http', 'https'] }).optional(),

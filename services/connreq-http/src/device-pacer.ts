@@ -11,19 +11,22 @@ export interface DevicePacer {
   readonly size: number;
 }
 
-// Past this many tracked devices, entries whose interval has run out are swept on the next mark.
+// Past this many tracked devices, entries whose interval has run out are swept.
 const SWEEP_AT = 10_000;
 
 export function createDevicePacer(intervalMs: number): DevicePacer {
   /** deviceId -> latest activity. */
   const last = new Map<string, number>();
+  let lastSweep = -Infinity;
   return {
     nextAllowed(deviceId) {
       const at = last.get(deviceId);
       return at === undefined ? -Infinity : at + intervalMs;
     },
     mark(deviceId, at) {
-      if (last.size >= SWEEP_AT) {
+      // At most one sweep per interval: with many devices all active, sweeping on every mark would be quadratic.
+      if (last.size >= SWEEP_AT && at - lastSweep >= intervalMs) {
+        lastSweep = at;
         for (const [id, t] of last) if (t + intervalMs <= at) last.delete(id);
       }
       last.set(deviceId, Math.max(at, last.get(deviceId) ?? -Infinity));

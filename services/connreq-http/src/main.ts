@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: 'connreq-http', level: config.LOG_LEVEL, pretty: config.NODE_ENV === 'development' });
   const telemetry = startTelemetry({
     serviceName: 'connreq-http',
+    ...(config.CONNREQ_HTTP_METRICS_PORT === undefined ? {} : { prometheusPort: config.CONNREQ_HTTP_METRICS_PORT, prometheusHost: config.CONNREQ_HTTP_METRICS_HOST }),
     ...(config.OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? {} : { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }),
   });
   const bus = await createNatsBus({
