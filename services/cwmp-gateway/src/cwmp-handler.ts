@@ -126,6 +126,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
     faults: deps.metrics.counter('acs.cwmp.faults', { description: 'CWMP faults, by code and direction' }),
     authFailures: deps.metrics.counter('acs.cwmp.auth.failures', { description: 'failed logins, by reason' }),
     rejected: deps.metrics.counter('acs.cwmp.rejected', { description: 'HTTP requests refused, by status and reason' }),
+    duration: deps.metrics.histogram('acs.cwmp.session.duration', { unit: 'ms', description: 'session length, by outcome' }),
   };
 
   // ---------------------------------------------------------------------------------------------
@@ -198,6 +199,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
     await repo.remove(session);
     const endedAt = now();
     m.sessionsEnded.add(1, { outcome });
+    m.duration.record(Math.max(0, endedAt - session.startedAt), { outcome });
     publishChecked(
       subjects.evt.sessionEnded(session.deviceId),
       {

@@ -8,7 +8,7 @@ import { createMemoryKv } from '@acs/kv';
 import { createLogger } from '@acs/telemetry';
 import { freePort } from '@acs/testkit';
 import { DIGEST, buildAuthorizationHeader, parseWWWAuthenticateHeader } from 'http-auth-utils';
-import { createGateway, DEFAULT_SETTINGS, type Gateway, type GatewaySettings } from '../../src/gateway.js';
+import { createGateway, DEFAULT_SETTINGS, type Gateway, type GatewayDeps, type GatewaySettings } from '../../src/gateway.js';
 import { createCwmpServer } from '../../src/server.js';
 
 export const CWMP_NS = 'urn:dslforum-org:cwmp-1-2';
@@ -89,6 +89,8 @@ export async function startGateways(
     registry: RegistryClient;
     settings?: Partial<GatewaySettings>;
     now?: () => number;
+    /** Serves GET /metrics. */
+    metricsHandler?: GatewayDeps['metricsHandler'];
     /** Native TLS with these PEM files (URLs become https:). */
     tls?: { certFile: string; keyFile: string };
   },
@@ -116,6 +118,7 @@ export async function startGateways(
       logger: logger.child({ replica: i }),
       settings,
       ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.metricsHandler ? { metricsHandler: opts.metricsHandler } : {}),
     });
     gateways.push(gateway);
     const server = createCwmpServer(gateway.app, {
