@@ -191,6 +191,12 @@ describe('catch-all onboarding credentials (ACS_ONBOARDING_USERNAME/PASSWORD)', 
     expect(reply).toMatchObject({ ok: true, deviceTypeId: specific.id });
   });
 
+  it('two replicas starting at once end with one type', async () => {
+    const [a, b] = await Promise.all([f.registry.ensureCatchAllType('lab', 'lab-pass'), f.registry.ensureCatchAllType('lab', 'lab-pass')]);
+    expect(a.id).toBe(b.id);
+    expect((await f.store.listDeviceTypes()).filter((t) => t.name === CATCH_ALL_TYPE_NAME)).toHaveLength(1);
+  });
+
   it('re-hashes the password when it changed', async () => {
     await f.registry.ensureCatchAllType('lab', 'old-pass');
     await f.registry.ensureCatchAllType('lab', 'new-pass');

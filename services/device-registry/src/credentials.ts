@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CredentialProof, CredentialRejection, VerifyCredentialsReply, VerifyCredentialsRequest } from '@acs/contracts';
 import type { RegistryDeps } from './deps.js';
 import { SecretFormatError, hashForBasic, hashForDigest, verifyBasic } from './secrets.js';
+import { StoreConflictError } from './store/device-store.js';
 import { deviceTypeMatches } from './store/device-type-match.js';
 import type { Credential, DeviceType } from './store/types.js';
 
@@ -121,15 +122,29 @@ export async function onboarded(deps: RegistryDeps, deviceId: string): Promise<b
  */
 export async function ensureCatchAllType(deps: RegistryDeps, username: string, password: string): Promise<DeviceType> {
   const { store, realm, clock } = deps;
-  const types = await store.listDeviceTypes();
-  const type = types.find((t) => t.name === CATCH_ALL_TYPE_NAME) ?? (await store.createDeviceType({ name: CATCH_ALL_TYPE_NAME, catchAll: true }, clock()));
+  const find = async () => (await store.listDeviceTypes()).find((t) => t.name === CATCH_ALL_TYPE_NAME);
+  let type = await find();
+  if (type === undefined) {
+    try {
+      type = await store.createDeviceType({ name: CATCH_ALL_TYPE_NAME, catchAll: true }, clock());
+    } catch (err) {
+      // Replicas starting together race to create it; the loser uses the winner's.
+      if (!(err instanceof StoreConflictError)) throw err;
+      type = await find();
+      if (type === undefined) throw err;
+    }
+  }
   const ha1 = hashForDigest(username, realm, password);
   const creds = await store.listCredentials({ deviceTypeId: type.id });
   // A changed ACS_ONBOARDING_USERNAME retires the old one: only the configured pair may onboard.
   for (const stale of creds.filter((c) => c.username !== username)) await store.deleteCredential(stale.id);
   const existing = creds.find((c) => c.username === username);
   if (existing === undefined) {
-    await store.createCredential({ username, scope: { kind: 'deviceType', deviceTypeId: type.id }, realm, ha1, basicHash: await hashForBasic(password) }, clock());
+    const input = { username, scope: { kind: 'deviceType' as const, deviceTypeId: type.id }, realm, ha1, basicHash: await hashForBasic(password) };
+    // Another replica with the same configuration may have created it a moment ago.
+    await store.createCredential(input, clock()).catch((err: unknown) => {
+      if (!(err instanceof StoreConflictError)) throw err;
+    });
   } else if (existing.ha1 !== ha1 || existing.realm !== realm || existing.status !== 'active' || !(await verifyBasic(password, existing.basicHash).catch(() => false))) {
     await store.updateCredential(existing.id, { realm, ha1, basicHash: await hashForBasic(password), status: 'active' }, clock());
   }
