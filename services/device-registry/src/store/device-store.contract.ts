@@ -81,6 +81,33 @@ export function describeDeviceStoreContract(name: string, makeStore: () => Promi
         });
       });
 
+      it('dates connection-request credentials and keeps who set them', async () => {
+        const id = '00259E-GW500-CR1';
+        const created = await store.upsertDevice({ ...identity('CR1'), connectionRequestAuth: { username: 'cr', passwordSealed: 'v1.a.b.c' } }, T0);
+        // Unsaid: dated by the write, source unknown.
+        expect(created.device.connectionRequestAuth).toEqual({ username: 'cr', passwordSealed: 'v1.a.b.c', updatedAt: T0, source: null });
+        await store.upsertDevice({ ...identity('CR1'), connectionRequestAuth: { username: 'cr2', passwordSealed: 'v1.d.e.f', source: 'nbi' } }, T0 + 10);
+        expect((await store.getDevice(id))?.connectionRequestAuth).toEqual({ username: 'cr2', passwordSealed: 'v1.d.e.f', updatedAt: T0 + 10, source: 'nbi' });
+        // An explicit time (e.g. when the profile that set them was applied) is kept; a later inform leaves them alone.
+        await store.upsertDevice({ ...identity('CR1'), connectionRequestAuth: { username: 'cr3', passwordSealed: 'v1.g.h.i', source: 'profile', updatedAt: T0 + 5 } }, T0 + 20);
+        await store.upsertDevice({ ...identity('CR1'), lastInformAt: T0 + 30 }, T0 + 30);
+        expect((await store.getDevice(id))?.connectionRequestAuth).toEqual({ username: 'cr3', passwordSealed: 'v1.g.h.i', updatedAt: T0 + 5, source: 'profile' });
+      });
+
+      it('remembers the last poke without touching anything else', async () => {
+        const id = '00259E-GW500-PK1';
+        const { device } = await store.upsertDevice({ ...identity('PK1'), sourceIp: '192.0.2.9' }, T0);
+        expect(device.lastPoke).toBeNull();
+        const poked = await store.recordPoke(id, { requestId: 'req-1', at: T0 + 50 });
+        expect(poked).toEqual({ ...device, lastPoke: { requestId: 'req-1', at: T0 + 50 } });
+        await store.recordPoke(id, { requestId: 'req-2', at: T0 + 60 });
+        // An inform in between keeps it.
+        await store.upsertDevice({ ...identity('PK1'), lastInformAt: T0 + 70 }, T0 + 70);
+        expect(await store.getDevice(id)).toMatchObject({ lastPoke: { requestId: 'req-2', at: T0 + 60 }, updatedAt: T0 + 70, sourceIp: '192.0.2.9' });
+        expect(await store.recordPoke('unknown', { requestId: 'req-3', at: T0 })).toBeNull();
+        expect(await store.getDevice('unknown')).toBeNull();
+      });
+
       it('adds and removes tags (sorted, unique) and filters by them', async () => {
         await store.upsertDevice(identity('A'), T0);
         await store.upsertDevice(identity('B'), T0);
@@ -368,6 +395,33 @@ export function describeDeviceStoreContract(name: string, makeStore: () => Promi
         expect((await store.matchDeviceType('00259E', 'GW500', 'S1'))?.id).toBe(preferred.id);
         await store.createDeviceType({ name: 'no-criteria', catchAll: false }, T0);
         expect(await store.matchDeviceType('FFFFFF', 'X', 'S1')).toBeNull();
+      });
+
+      it('gives every type the default connection-request policy, fills partial ones and keeps type-level credentials', async () => {
+        const plain = await store.createDeviceType({ name: 'plain' }, T0);
+        expect(plain.connectionRequestPolicy).toEqual({ transports: ['http', 'udp', 'xmpp'], deadlineMs: 30_000, allowBasicAuth: false, vpn: null });
+        expect(plain.connectionRequestAuth).toBeNull();
+
+        const vpn = { hostFromParameter: 'Device.X_VPN.IPAddress', egress: { localAddress: '10.8.0.1' } };
+        const routed = await store.createDeviceType(
+          { name: 'vpn-gw', connectionRequestPolicy: { transports: ['xmpp', 'http', 'xmpp'], vpn }, connectionRequestAuth: { username: 'type-cr', passwordSealed: 'v1.t.y.p' } },
+          T0,
+        );
+        expect(routed.connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http'], deadlineMs: 30_000, allowBasicAuth: false, vpn });
+        expect(routed.connectionRequestAuth).toEqual({ username: 'type-cr', passwordSealed: 'v1.t.y.p', updatedAt: T0 });
+        expect(await store.getDeviceType(routed.id)).toEqual(routed);
+
+        // A patch replaces the policy (defaults again for what it leaves out) and the credentials.
+        const patched = await store.updateDeviceType(routed.id, { connectionRequestPolicy: { deadlineMs: 5_000, allowBasicAuth: true }, connectionRequestAuth: { username: 'type-cr2', passwordSealed: 'v1.x.y.z' } }, T0 + 9);
+        expect(patched?.connectionRequestPolicy).toEqual({ transports: ['http', 'udp', 'xmpp'], deadlineMs: 5_000, allowBasicAuth: true, vpn: null });
+        expect(patched?.connectionRequestAuth).toEqual({ username: 'type-cr2', passwordSealed: 'v1.x.y.z', updatedAt: T0 + 9 });
+        const renamed = await store.updateDeviceType(routed.id, { name: 'vpn-gw-2' }, T0 + 10);
+        expect(renamed?.connectionRequestAuth?.updatedAt).toBe(T0 + 9);
+        expect((await store.updateDeviceType(routed.id, { connectionRequestAuth: null }, T0 + 11))?.connectionRequestAuth).toBeNull();
+        expect(await store.getDeviceType(routed.id)).toMatchObject({ name: 'vpn-gw-2', connectionRequestAuth: null, connectionRequestPolicy: { deadlineMs: 5_000 } });
+
+        await expect(store.createDeviceType({ name: 'bad', connectionRequestPolicy: { deadlineMs: 0 } }, T0)).rejects.toBeInstanceOf(StoreValidationError);
+        await expect(store.createDeviceType({ name: 'bad2', connectionRequestPolicy: { transports: ['smoke-signal' as 'http'] } }, T0)).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
       });
 
       it('stores profiles and policies, updates, rejects duplicate names and deletes with credentials', async () => {

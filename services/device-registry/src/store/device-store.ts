@@ -9,6 +9,7 @@ import type {
   DeviceUpsert,
   EpochMs,
   Fault,
+  LastPoke,
   FaultInput,
   JsonValue,
   Parameter,
@@ -132,6 +133,8 @@ export interface DeviceRepo {
   addTags(id: string, tags: string[], now: EpochMs): Promise<Device | null>;
   /** null: no such device. */
   removeTags(id: string, tags: string[], now: EpochMs): Promise<Device | null>;
+  /** Remembers the device's most recent poke; nothing else changes (not even updatedAt). null: no such device. */
+  recordPoke(id: string, poke: LastPoke): Promise<Device | null>;
 }
 
 export interface ParameterRepo {

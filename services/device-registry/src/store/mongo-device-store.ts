@@ -4,7 +4,7 @@ import { StoreConflictError, StoreNotFoundError, StoreUnavailableError, resolveP
 import type { CredentialFilter, DeviceFilter, DeviceListOptions, DeviceStore, DeviceView, FaultFilter, Page, PageResult, TaskFilter } from './device-store.js';
 import { pickDeviceType } from './device-type-match.js';
 import { escapeRegExp, missingInstancePaths, subtreeBase } from './parameter-paths.js';
-import { newCredential, newDeviceType, newFault, newTask, normaliseTags, patchDeviceType, scopeId } from './records.js';
+import { connectionRequestPolicy, newCredential, newDeviceType, newFault, newTask, normaliseTags, patchDeviceType, scopeId, stampConnectionRequestAuth } from './records.js';
 import { cancel, claim, complete, fail, progress, release, requeue } from './task-transitions.js';
 import type {
   Credential,
@@ -19,6 +19,7 @@ import type {
   Fault,
   FaultInput,
   JsonValue,
+  LastPoke,
   Parameter,
   ParameterUpdate,
   Task,
@@ -52,7 +53,9 @@ interface DeviceDoc {
   lastBootstrapAt?: number | null;
   sourceIp?: string | null;
   connectionRequest?: Partial<Device['connectionRequest']> | null;
-  connectionRequestAuth?: Device['connectionRequestAuth'];
+  /** `updatedAt`/`source` are missing on documents written before connection-request routing. */
+  connectionRequestAuth?: (Omit<NonNullable<Device['connectionRequestAuth']>, 'updatedAt' | 'source'> & Partial<NonNullable<Device['connectionRequestAuth']>>) | null;
+  lastPoke?: LastPoke | null;
   taskSeq?: number;
   createdAt: number;
   updatedAt: number;
@@ -94,6 +97,9 @@ interface DeviceTypeDoc {
   onboarding: boolean;
   profile?: DeviceType['profile'] | null;
   connectionRequestCredentials: DeviceType['connectionRequestCredentials'];
+  /** Missing on documents written before connection-request routing: defaults apply. */
+  connectionRequestPolicy?: Partial<DeviceType['connectionRequestPolicy']> | null;
+  connectionRequestAuth?: DeviceType['connectionRequestAuth'];
   createdAt: number;
   updatedAt: number;
 }
@@ -160,6 +166,7 @@ const deviceSchema = new Schema<DeviceDoc>(
       connReqJabberID: nullableString,
     },
     connectionRequestAuth: mixed,
+    lastPoke: mixed,
     taskSeq: { type: Number, default: 0 },
     createdAt: { type: Number, required: true },
     updatedAt: { type: Number, required: true },
@@ -219,6 +226,8 @@ const deviceTypeSchema = new Schema<DeviceTypeDoc>(
     onboarding: { type: Boolean, default: true },
     profile: { type: Schema.Types.Mixed, default: [] },
     connectionRequestCredentials: mixed,
+    connectionRequestPolicy: mixed,
+    connectionRequestAuth: mixed,
     createdAt: { type: Number, required: true },
     updatedAt: { type: Number, required: true },
   },
@@ -293,7 +302,16 @@ function toDevice(d: DeviceDoc): Device {
       natDetected: cr.natDetected ?? null,
       connReqJabberID: cr.connReqJabberID ?? null,
     },
-    connectionRequestAuth: d.connectionRequestAuth ? { username: d.connectionRequestAuth.username, passwordSealed: d.connectionRequestAuth.passwordSealed } : null,
+    connectionRequestAuth: d.connectionRequestAuth
+      ? {
+          username: d.connectionRequestAuth.username,
+          passwordSealed: d.connectionRequestAuth.passwordSealed,
+          // Undated credentials are as old as the device's last update: the best we know.
+          updatedAt: d.connectionRequestAuth.updatedAt ?? d.updatedAt,
+          source: d.connectionRequestAuth.source ?? null,
+        }
+      : null,
+    lastPoke: d.lastPoke ? { requestId: d.lastPoke.requestId, at: d.lastPoke.at } : null,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
@@ -336,6 +354,8 @@ function toDeviceType(d: DeviceTypeDoc): DeviceType {
     onboarding: d.onboarding,
     profile: d.profile ?? [],
     connectionRequestCredentials: d.connectionRequestCredentials,
+    connectionRequestPolicy: connectionRequestPolicy(d.connectionRequestPolicy ?? undefined),
+    connectionRequestAuth: d.connectionRequestAuth ?? null,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
@@ -511,7 +531,7 @@ export class MongoDeviceStore implements DeviceStore {
       const set: Record<string, unknown> = { oui: input.oui, productClass: input.productClass, serialNumber: input.serialNumber, updatedAt: now };
       const optional = ['manufacturer', 'hardwareVersion', 'softwareVersion', 'deviceTypeId', 'lastInformAt', 'lastBootAt', 'lastBootstrapAt', 'sourceIp'] as const;
       for (const key of optional) if (input[key] !== undefined) set[key] = input[key];
-      if (input.connectionRequestAuth !== undefined) set.connectionRequestAuth = input.connectionRequestAuth;
+      if (input.connectionRequestAuth !== undefined) set.connectionRequestAuth = stampConnectionRequestAuth(input.connectionRequestAuth, now);
       for (const [key, value] of Object.entries(input.connectionRequest ?? {})) if (value !== undefined) set[`connectionRequest.${key}`] = value;
       const update = { $set: set, $setOnInsert: { createdAt: now, tags: [], taskSeq: 0 } };
       let created: boolean;
@@ -597,6 +617,15 @@ export class MongoDeviceStore implements DeviceStore {
     return this.op(async () => {
       const doc = await this.devices
         .findOneAndUpdate({ _id: id }, { $pullAll: { tags: normaliseTags(tags) }, $set: { updatedAt: now } }, { returnDocument: 'after' })
+        .lean<DeviceDoc>();
+      return doc ? toDevice(doc) : null;
+    });
+  }
+
+  async recordPoke(id: string, poke: LastPoke): Promise<Device | null> {
+    return this.op(async () => {
+      const doc = await this.devices
+        .findOneAndUpdate({ _id: id }, { $set: { lastPoke: { requestId: poke.requestId, at: poke.at } } }, { returnDocument: 'after' })
         .lean<DeviceDoc>();
       return doc ? toDevice(doc) : null;
     });

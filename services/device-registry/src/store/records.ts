@@ -1,9 +1,12 @@
 // Builders shared by both adapters, so defaults and normalisation cannot drift between them.
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_TASK_MAX_ATTEMPTS, StoreValidationError } from './device-store.js';
-import { TASK_TYPES } from './types.js';
+import { DEFAULT_CONNECTION_REQUEST_POLICY, TASK_TYPES } from './types.js';
 import type {
+  ConnectionRequestAuth,
   ConnectionRequestInfo,
+  ConnectionRequestPolicy,
+  ConnectionRequestPolicyInput,
   Credential,
   CredentialInput,
   Device,
@@ -15,8 +18,10 @@ import type {
   EpochMs,
   Fault,
   FaultInput,
+  StoredConnectionRequestAuth,
   Task,
   TaskInput,
+  TypeConnectionRequestAuth,
 } from './types.js';
 
 export function newId(): string {
@@ -52,6 +57,7 @@ export function mergeDevice(existing: Device | null, input: DeviceUpsert, now: E
     sourceIp: null,
     connectionRequest: { ...NO_CONNREQ },
     connectionRequestAuth: null,
+    lastPoke: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -71,7 +77,8 @@ export function mergeDevice(existing: Device | null, input: DeviceUpsert, now: E
     lastBootAt: pick('lastBootAt'),
     lastBootstrapAt: pick('lastBootstrapAt'),
     sourceIp: pick('sourceIp'),
-    connectionRequestAuth: pick('connectionRequestAuth'),
+    connectionRequestAuth:
+      input.connectionRequestAuth === undefined ? base.connectionRequestAuth : stampConnectionRequestAuth(input.connectionRequestAuth, now),
     connectionRequest: {
       connectionRequestURL: cr.connectionRequestURL === undefined ? base.connectionRequest.connectionRequestURL : cr.connectionRequestURL,
       udpConnectionRequestAddress:
@@ -81,6 +88,28 @@ export function mergeDevice(existing: Device | null, input: DeviceUpsert, now: E
     },
     updatedAt: now,
   };
+}
+
+/** Credentials as stored: stamped with the write's time unless the caller says when they were set. */
+export function stampConnectionRequestAuth(auth: ConnectionRequestAuth | null, now: EpochMs): StoredConnectionRequestAuth | null {
+  if (auth === null) return null;
+  return { username: auth.username, passwordSealed: auth.passwordSealed, updatedAt: auth.updatedAt ?? now, source: auth.source ?? null };
+}
+
+/** A full policy from operator input: absent fields take the defaults; transports de-duplicated in their order. */
+export function connectionRequestPolicy(input: ConnectionRequestPolicyInput | undefined): ConnectionRequestPolicy {
+  const d = DEFAULT_CONNECTION_REQUEST_POLICY;
+  const transports = input?.transports ?? d.transports;
+  if (transports.some((t) => t !== 'http' && t !== 'xmpp' && t !== 'udp')) throw new StoreValidationError('connection-request transports must be http, xmpp or udp');
+  const deadlineMs = input?.deadlineMs ?? d.deadlineMs;
+  if (!Number.isSafeInteger(deadlineMs) || deadlineMs < 1) throw new StoreValidationError('connection-request deadlineMs must be a positive integer');
+  return { transports: [...new Set(transports)], deadlineMs, allowBasicAuth: input?.allowBasicAuth ?? d.allowBasicAuth, vpn: input?.vpn ?? null };
+}
+
+function typeAuth(auth: DeviceTypeInput['connectionRequestAuth'], now: EpochMs): TypeConnectionRequestAuth | null {
+  if (!auth) return null;
+  if (auth.username === '') throw new StoreValidationError('connection-request username must not be empty');
+  return { username: auth.username, passwordSealed: auth.passwordSealed, updatedAt: auth.updatedAt ?? now };
 }
 
 function cleanMatch(match: DeviceTypeMatch | undefined): DeviceTypeMatch {
@@ -103,6 +132,8 @@ export function newDeviceType(input: DeviceTypeInput, now: EpochMs): DeviceType 
     onboarding: input.onboarding ?? true,
     profile: input.profile ?? [],
     connectionRequestCredentials: input.connectionRequestCredentials ?? { mode: 'generate', usernameTemplate: 'cr-{serialNumber}', passwordLength: 24 },
+    connectionRequestPolicy: connectionRequestPolicy(input.connectionRequestPolicy),
+    connectionRequestAuth: typeAuth(input.connectionRequestAuth, now),
     createdAt: now,
     updatedAt: now,
   };
@@ -119,6 +150,8 @@ export function patchDeviceType(existing: DeviceType, patch: DeviceTypePatch, no
     onboarding: patch.onboarding ?? existing.onboarding,
     profile: patch.profile ?? existing.profile,
     connectionRequestCredentials: patch.connectionRequestCredentials ?? existing.connectionRequestCredentials,
+    connectionRequestPolicy: patch.connectionRequestPolicy === undefined ? existing.connectionRequestPolicy : connectionRequestPolicy(patch.connectionRequestPolicy),
+    connectionRequestAuth: patch.connectionRequestAuth === undefined ? existing.connectionRequestAuth : typeAuth(patch.connectionRequestAuth, now),
     updatedAt: now,
   };
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from '@jest/globals';
 import { describeDeviceStoreContract } from './device-store.contract.js';
 import { createSqliteDeviceStore } from './sqlite-device-store.js';
@@ -23,6 +24,39 @@ describe('SqliteDeviceStore on a file', () => {
       expect((await second.getParameters('OUI-PC-SN')).map((p) => [p.path, p.value, p.readAt])).toEqual([['Device.DeviceInfo.UpTime', '7', 2]]);
       await second.close();
       // Closing twice is harmless (shutdown paths may race).
+      await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SqliteDeviceStore migration to connection-request routing', () => {
+  it('dates old credentials by the device, gives devices no last poke and types the default policy', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'acs-sqlite-migrate-'));
+    try {
+      const filename = join(dir, 'registry.db');
+      const first = createSqliteDeviceStore({ filename });
+      await first.upsertDevice({ id: 'OUI-PC-A', oui: 'OUI', productClass: 'PC', serialNumber: 'A', connectionRequestAuth: { username: 'cr', passwordSealed: 'v1.a.b.c' } }, 7);
+      await first.upsertDevice({ id: 'OUI-PC-B', oui: 'OUI', productClass: 'PC', serialNumber: 'B' }, 8);
+      const type = await first.createDeviceType({ name: 'gw' }, 9);
+      await first.close();
+
+      // Rewind the file to what version 2 wrote: documents without the new fields.
+      const raw = new Database(filename);
+      raw.exec(`UPDATE devices SET doc = json_remove(doc, '$.lastPoke', '$.connectionRequestAuth.updatedAt', '$.connectionRequestAuth.source')`);
+      raw.exec(`UPDATE device_types SET doc = json_remove(doc, '$.connectionRequestPolicy', '$.connectionRequestAuth')`);
+      raw.pragma('user_version = 2');
+      expect(JSON.parse((raw.prepare(`SELECT doc FROM devices WHERE id = 'OUI-PC-A'`).get() as { doc: string }).doc).connectionRequestAuth).toEqual({
+        username: 'cr',
+        passwordSealed: 'v1.a.b.c',
+      });
+      raw.close();
+
+      const second = createSqliteDeviceStore({ filename });
+      expect(await second.getDevice('OUI-PC-A')).toMatchObject({ connectionRequestAuth: { username: 'cr', passwordSealed: 'v1.a.b.c', updatedAt: 7, source: null }, lastPoke: null });
+      expect(await second.getDevice('OUI-PC-B')).toMatchObject({ connectionRequestAuth: null, lastPoke: null });
+      expect(await second.getDeviceType(type.id)).toEqual(type);
       await second.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { pickDeviceType } from './device-type-match.js';
 import { missingInstancePaths, subtreeBase } from './parameter-paths.js';
 import { mergeDevice, newCredential, newDeviceType, newFault, newTask, normaliseTags, patchDeviceType, scopeId } from './records.js';
 import { cancel, claim, complete, fail, progress, release, requeue } from './task-transitions.js';
-import type { Credential, CredentialScope, Device, DeviceType, EpochMs, Fault, JsonValue, Parameter, ParameterUpdate, Task } from './types.js';
+import type { Credential, CredentialScope, Device, DeviceType, EpochMs, Fault, JsonValue, LastPoke, Parameter, ParameterUpdate, Task } from './types.js';
 
 export interface SqliteDeviceStoreOptions {
   /** A file path, or `:memory:` for a private in-memory database. */
@@ -87,6 +87,19 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE tasks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX tasks_runnable ON tasks (device_id, status, priority DESC, seq);
+  `,
+  // Connection-request routing: a device's credentials say when and by whom they were set (dated by the device's
+  // last update, the best we know), devices remember their last poke, types get the default policy and no type-level
+  // credentials. The policy literal is DEFAULT_CONNECTION_REQUEST_POLICY as of this migration.
+  `
+  UPDATE devices SET doc = json_set(doc,
+    '$.connectionRequestAuth.updatedAt', json_extract(doc, '$.updatedAt'),
+    '$.connectionRequestAuth.source', json('null'))
+  WHERE json_type(doc, '$.connectionRequestAuth') = 'object';
+  UPDATE devices SET doc = json_set(doc, '$.lastPoke', json('null'));
+  UPDATE device_types SET doc = json_set(doc,
+    '$.connectionRequestPolicy', json('{"transports":["http","udp","xmpp"],"deadlineMs":30000,"allowBasicAuth":false,"vpn":null}'),
+    '$.connectionRequestAuth', json('null'));
   `,
 ];
 
@@ -340,6 +353,16 @@ export class SqliteDeviceStore implements DeviceStore {
 
   async removeTags(id: string, tags: string[], now: EpochMs): Promise<Device | null> {
     return this.changeTags(id, tags, now, this.stmt.removeTag);
+  }
+
+  async recordPoke(id: string, poke: LastPoke): Promise<Device | null> {
+    return this.db.transaction(() => {
+      const device = this.readDevice(id);
+      if (!device) return null;
+      device.lastPoke = { requestId: poke.requestId, at: poke.at };
+      this.writeDevice(device, false);
+      return device;
+    })();
   }
 
   // ---- parameters ----

@@ -19,10 +19,30 @@ export interface ConnectionRequestInfo {
   connReqJabberID: string | null;
 }
 
-/** Credentials the ACS presents to the CPE on a connection request; the password sealed by a SecretBox. */
+/** Who set a device's connection-request credentials: the NBI, the type's profile (SetParameterValues), or read back from the CPE. */
+export type ConnectionRequestAuthSource = 'nbi' | 'profile' | 'learned';
+
+/**
+ * Credentials the ACS presents to the CPE on a connection request; the password sealed by a SecretBox.
+ * As written: `updatedAt` defaults to the write's `now`, `source` to null (unknown).
+ */
 export interface ConnectionRequestAuth {
   username: string;
   passwordSealed: string;
+  updatedAt?: EpochMs;
+  source?: ConnectionRequestAuthSource | null;
+}
+
+/** Connection-request credentials as stored on a device: when and by whom they were set, so "newest wins" is decidable. */
+export interface StoredConnectionRequestAuth extends ConnectionRequestAuth {
+  updatedAt: EpochMs;
+  source: ConnectionRequestAuthSource | null;
+}
+
+/** The device's most recent poke: an Inform with `6 CONNECTION REQUEST` soon after is its answer. */
+export interface LastPoke {
+  requestId: string;
+  at: EpochMs;
 }
 
 export interface Device {
@@ -42,7 +62,8 @@ export interface Device {
   lastBootstrapAt: EpochMs | null;
   sourceIp: string | null;
   connectionRequest: ConnectionRequestInfo;
-  connectionRequestAuth: ConnectionRequestAuth | null;
+  connectionRequestAuth: StoredConnectionRequestAuth | null;
+  lastPoke: LastPoke | null;
   createdAt: EpochMs;
   updatedAt: EpochMs;
 }
@@ -166,6 +187,48 @@ export interface ConnectionRequestCredentialPolicy {
   passwordLength: number;
 }
 
+export type ConnectionRequestTransport = 'http' | 'xmpp' | 'udp';
+
+/**
+ * How connection requests reach devices of a type whose ConnectionRequestURL is only reachable through a VPN:
+ * the URL's host is replaced (port and path kept) by the VPN-side address and the worker uses `egress`.
+ */
+export interface ConnectionRequestVpn {
+  /** A parameter holding the device's VPN-side address, e.g. `Device.X_VPN.IPAddress`. */
+  hostFromParameter?: string;
+  /** Use the source address of the device's last session (the CPE calls in through the VPN). */
+  useSourceIp?: boolean;
+  /** Local address to bind and/or HTTP proxy through which the worker reaches the VPN. */
+  egress?: { localAddress?: string; proxyUrl?: string };
+}
+
+/** How the router pokes devices of a type (see src/router/README.md). */
+export interface ConnectionRequestPolicy {
+  /** Order of preference; transports the device does not support are left out at poke time. */
+  transports: ConnectionRequestTransport[];
+  /** A poke not accepted within this time ends `timeout`. */
+  deadlineMs: number;
+  /** Basic instead of Digest when the CPE asks for it (plain HTTP: the password travels readable). */
+  allowBasicAuth: boolean;
+  vpn: ConnectionRequestVpn | null;
+}
+
+export type ConnectionRequestPolicyInput = Partial<ConnectionRequestPolicy>;
+
+/** Connection-request credentials shared by every device of a type, set through the NBI; the password sealed. */
+export interface TypeConnectionRequestAuth {
+  username: string;
+  passwordSealed: string;
+  updatedAt: EpochMs;
+}
+
+export const DEFAULT_CONNECTION_REQUEST_POLICY: ConnectionRequestPolicy = {
+  transports: ['http', 'udp', 'xmpp'],
+  deadlineMs: 30_000,
+  allowBasicAuth: false,
+  vpn: null,
+};
+
 export interface DeviceType {
   id: string;
   /** Unique. */
@@ -180,6 +243,9 @@ export interface DeviceType {
   /** Applied when a device of this type bootstraps or boots. */
   profile: ProfileEntry[];
   connectionRequestCredentials: ConnectionRequestCredentialPolicy;
+  connectionRequestPolicy: ConnectionRequestPolicy;
+  /** Type-level credentials; a device's own ones win when newer. */
+  connectionRequestAuth: TypeConnectionRequestAuth | null;
   createdAt: EpochMs;
   updatedAt: EpochMs;
 }
@@ -194,6 +260,10 @@ export interface DeviceTypeInput {
   onboarding?: boolean;
   profile?: ProfileEntry[];
   connectionRequestCredentials?: ConnectionRequestCredentialPolicy;
+  /** Absent fields take the defaults (DEFAULT_CONNECTION_REQUEST_POLICY); a patch replaces the whole policy. */
+  connectionRequestPolicy?: ConnectionRequestPolicyInput;
+  /** `updatedAt` defaults to the write's `now`. */
+  connectionRequestAuth?: (Omit<TypeConnectionRequestAuth, 'updatedAt'> & { updatedAt?: EpochMs }) | null;
 }
 
 export type DeviceTypePatch = Partial<Omit<DeviceTypeInput, 'id'>>;
