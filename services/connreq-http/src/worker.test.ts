@@ -49,10 +49,11 @@ interface Harness {
   readonly broker: MemoryBroker;
   readonly bus: MemoryBus;
   readonly events: ConnreqEvent[];
+  readonly eventHeaders: Record<string, string>[];
   readonly xmppCommands: ConnreqXmppCommand[];
   readonly deadLetters: DeadLetter[];
   startWorker(overrides?: Partial<ConnreqHttpWorkerOptions>): Promise<ConnreqHttpWorker>;
-  send(command: Record<string, unknown>, msgId?: string): Promise<void>;
+  send(command: Record<string, unknown>, msgId?: string, headers?: Record<string, string>): Promise<void>;
   pendingCommands(): number;
 }
 
@@ -62,12 +63,16 @@ async function harness(): Promise<Harness> {
   cleanups.push(() => bus.close());
   await bus.ensureStreams([subjects.streams.events, subjects.streams.commands, subjects.streams.deadLetters]);
   const events: ConnreqEvent[] = [];
+  const eventHeaders: Record<string, string>[] = [];
   const xmppCommands: ConnreqXmppCommand[] = [];
   const deadLetters: DeadLetter[] = [];
   const opts = { ackWaitMs: 30_000, maxDeliver: 5 };
   await bus.consume(subjects.streams.events.name, 'test-observer', async (m) => {
     const parsed = decodePayload(m.data, parseConnreqEvent);
-    if (parsed.ok) events.push(parsed.value);
+    if (parsed.ok) {
+      events.push(parsed.value);
+      eventHeaders.push({ ...m.headers });
+    }
     await m.ack();
   }, { ...opts, filterSubject: subjects.evt.allConnreqs });
   await bus.consume(subjects.streams.commands.name, DURABLE_CONSUMERS.connreqXmpp, async (m) => {
@@ -86,6 +91,7 @@ async function harness(): Promise<Harness> {
     broker,
     bus,
     events,
+    eventHeaders,
     xmppCommands,
     deadLetters,
     async startWorker(overrides = {}) {
@@ -103,8 +109,8 @@ async function harness(): Promise<Harness> {
       cleanups.push(() => worker.stop());
       return worker;
     },
-    async send(command, msgId) {
-      await bus.publishDurable(subjects.cmd.connreq.http, command, { msgId: msgId ?? String(command.requestId ?? `raw-${++n}`) });
+    async send(command, msgId, headers) {
+      await bus.publishDurable(subjects.cmd.connreq.http, command, { msgId: msgId ?? String(command.requestId ?? `raw-${++n}`), ...(headers ? { headers } : {}) });
     },
     pendingCommands: () => broker.streams.get(subjects.streams.commands.name)?.messages.size ?? -1,
   };
@@ -132,6 +138,16 @@ describe('connreq-http worker (MemoryBus, simulated CPEs)', () => {
     expect(h.events[0]?.latencyMs).toBeGreaterThanOrEqual(250);
     expect(h.events[0]?.attempts).toBeUndefined();
     await waitFor('the ack', () => h.pendingCommands() === 0);
+  });
+
+  it('the event continues the trace of the command (traceparent)', async () => {
+    const h = await harness();
+    const cpe = await startCpe();
+    await h.startWorker();
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await h.send(command('r-trace', cpe.url), undefined, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    await waitFor('the event', () => h.events.length === 1);
+    expect(h.eventHeaders[0]?.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-0[01]$`));
   });
 
   it('auth_failed is never retried: exactly one authenticated request at the CPE', async () => {

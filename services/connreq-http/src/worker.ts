@@ -11,7 +11,8 @@ import {
   type DeadLetter,
   type Subjects,
 } from '@acs/contracts';
-import { childLogger, createMetrics, type Logger, type Metrics } from '@acs/telemetry';
+import { childLogger, createMetrics, extractTraceContext, injectTraceContext, type Logger, type Metrics } from '@acs/telemetry';
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { createDevicePacer } from './device-pacer.js';
 import {
   createEgressDispatchers,
@@ -107,6 +108,7 @@ export function createConnreqHttpWorker(options: ConnreqHttpWorkerOptions): Conn
   const metrics = options.metrics ?? createMetrics('acs.connreq-http');
   const pokes = metrics.counter('acs.pokes', { description: 'Connection requests by transport and outcome' });
   const latency = metrics.histogram('acs.poke.latency', { unit: 'ms', description: 'Poke latency from issuedAt to the outcome' });
+  const tracer = trace.getTracer('acs.connreq-http');
   const stopController = new AbortController();
   const running = new Set<Promise<void>>();
   let consumer: Consumer | undefined;
@@ -162,7 +164,15 @@ export function createConnreqHttpWorker(options: ConnreqHttpWorkerOptions): Conn
     }
   }
 
-  async function settle(msg: DurableMessage, cmd: ConnreqHttpCommand, outcome: HttpConnreqOutcome, detail: string | undefined, transportMs: number, log: Logger): Promise<void> {
+  async function settle(
+    msg: DurableMessage,
+    cmd: ConnreqHttpCommand,
+    outcome: HttpConnreqOutcome,
+    detail: string | undefined,
+    transportMs: number,
+    log: Logger,
+    traceHeaders: Record<string, string>,
+  ): Promise<void> {
     const latencyMs = Math.max(0, cmd.issuedAt === undefined ? transportMs : clock.now() - Date.parse(cmd.issuedAt));
     const next = cmd.fallback[0];
     const deadlinePassed = Date.parse(cmd.deadline) <= clock.now();
@@ -181,6 +191,7 @@ export function createConnreqHttpWorker(options: ConnreqHttpWorkerOptions): Conn
       // The hop's msgId is derived from the requestId, so a redelivered command cannot fork the poke.
       const published = await bus.publishDurable(subjects.cmd.connreq[next.transport], nextCommand, {
         msgId: `${cmd.requestId}:${attempts.length}`,
+        headers: traceHeaders,
       });
       pokes.add(1, { transport: 'http', outcome, final: false });
       log.info({ outcome, detail, next: next.transport, duplicate: published.duplicate }, 'connection request failed; falling back');
@@ -195,7 +206,10 @@ export function createConnreqHttpWorker(options: ConnreqHttpWorkerOptions): Conn
         ...(cmd.attempts.length === 0 ? {} : { attempts: cmd.attempts }),
       };
       // Durable with a requestId-derived msgId: a command redelivered after a crash cannot produce a second event.
-      const published = await bus.publishDurable(subjects.evt.connreq(cmd.deviceId), event, { msgId: `${cmd.requestId}:final` });
+      const published = await bus.publishDurable(subjects.evt.connreq(cmd.deviceId), event, {
+        msgId: `${cmd.requestId}:final`,
+        headers: traceHeaders,
+      });
       if (published.duplicate) {
         log.info({ outcome }, 'final connreq event already published by an earlier delivery');
       } else {
@@ -208,7 +222,7 @@ export function createConnreqHttpWorker(options: ConnreqHttpWorkerOptions): Conn
     await msg.ack();
   }
 
-  async function work(msg: DurableMessage): Promise<void> {
+  async function work(msg: DurableMessage, traceHeaders: Record<string, string>): Promise<void> {
     const receivedAt = clock.now();
     const parsed = decodePayload(msg.data, parseConnreqHttpCommand, 'ConnreqHttpCommand');
     if (!parsed.ok) {
@@ -221,13 +235,13 @@ export function createConnreqHttpWorker(options: ConnreqHttpWorkerOptions): Conn
     // Never work past the ackWait: JetStream would hand the command to another replica meanwhile.
     const windowEnd = Math.min(deadline, receivedAt + ackWaitMs - ACK_MARGIN_MS);
     if (deadline <= receivedAt) {
-      await settle(msg, cmd, 'timeout', 'deadline passed before the command was taken', 0, log);
+      await settle(msg, cmd, 'timeout', 'deadline passed before the command was taken', 0, log, traceHeaders);
       return;
     }
     // Re-checked after every wait: another command for the device may have gone first meanwhile.
     for (let next = pacer.nextAllowed(cmd.deviceId); next > clock.now(); next = pacer.nextAllowed(cmd.deviceId)) {
       if (next >= windowEnd) {
-        await settle(msg, cmd, 'timeout', 'deadline passes before the per-device minimum interval allows another request', clock.now() - receivedAt, log);
+        await settle(msg, cmd, 'timeout', 'deadline passes before the per-device minimum interval allows another request', clock.now() - receivedAt, log, traceHeaders);
         return;
       }
       await sleep(next - clock.now());
@@ -241,13 +255,19 @@ export function createConnreqHttpWorker(options: ConnreqHttpWorkerOptions): Conn
     }
     const { result, tries } = outcome;
     const detail = tries > 1 ? `${result.detail ?? result.outcome} (after ${tries} tries)` : result.detail;
-    await settle(msg, cmd, result.outcome, detail, clock.now() - receivedAt, log);
+    await settle(msg, cmd, result.outcome, detail, clock.now() - receivedAt, log, traceHeaders);
   }
 
   async function run(msg: DurableMessage): Promise<void> {
+    // One span per command, child of the router's (traceparent in the command's headers), so a poke is one trace.
+    // Its context is passed explicitly: without a started SDK there is no context manager to carry it across awaits.
+    const parent = extractTraceContext(msg.headers);
+    const span = tracer.startSpan('connreq.http', { kind: SpanKind.CONSUMER }, parent);
+    const ctx = trace.setSpan(parent, span);
     try {
-      await work(msg);
+      await context.with(ctx, () => work(msg, injectTraceContext({}, ctx)));
     } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
       if (error instanceof Stopping) {
         // Hand it back at once: another replica takes it without waiting for the ackWait.
         await msg.nak().catch(() => {});
@@ -255,6 +275,8 @@ export function createConnreqHttpWorker(options: ConnreqHttpWorkerOptions): Conn
       }
       logger.error({ err: error, subject: msg.subject, seq: msg.seq }, 'connreq.http command not settled; it will be redelivered');
       await msg.nak(PUBLISH_RETRY_MS).catch(() => {});
+    } finally {
+      span.end();
     }
   }
 
