@@ -203,6 +203,29 @@ export function describeBusContract(name: string, makeBus: () => Promise<Bus>, o
         const by = new Set(replies.map((r) => (json(r) as { by: string }).by));
         expect(by).toEqual(new Set(['a', 'b']));
       });
+
+      it('serves a named service: each endpoint answers, replicas share the requests, stop() ends it', async () => {
+        const [a, b, client] = await Promise.all([connect(), connect(), connect()]);
+        const p = `svc${uid()}`;
+        const service = { name: `svc-${uid()}`, version: '1.0.0', description: 'contract test' };
+        const endpoints = (by: string) => [
+          { name: 'echo', subject: `${p}.echo`, handler: (m: BusMessage) => ({ by, echo: json(m) }) },
+          { name: 'fail', subject: `${p}.fail`, handler: () => Promise.reject(new Error('boom')) },
+        ];
+        const ha = await a.serveService(service, endpoints('a'));
+        const hb = await b.serveService(service, endpoints('b'));
+        await Promise.all([a.flush(), b.flush()]);
+        const replies = await Promise.all(Array.from({ length: 30 }, (_, i) => client.request(`${p}.echo`, { i }, { timeoutMs: 2_000 })));
+        expect(replies.map((r) => (json(r) as { echo: { i: number } }).echo.i)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+        expect(new Set(replies.map((r) => (json(r) as { by: string }).by))).toEqual(new Set(['a', 'b']));
+        const failed = json(await client.request(`${p}.fail`, {}, { timeoutMs: 2_000 })) as { ok: boolean; error: { code: string } };
+        expect(failed.ok).toBe(false);
+        expect(failed.error.code).toBe('INTERNAL');
+        await ha.stop();
+        await hb.stop();
+        const after = await client.request(`${p}.echo`, {}, { timeoutMs: 1_000 }).catch((e: unknown) => e);
+        expect(after).toBeInstanceOf(NoRespondersError);
+      });
     });
 
     describe('durable streams', () => {

@@ -97,6 +97,29 @@ export interface Consumer {
   stop(): Promise<void>;
 }
 
+/** A named group of request/reply endpoints, described as NATS micro services are (`nats micro ls`). */
+export interface ServiceDescription {
+  /** `[A-Za-z0-9_-]+` */
+  readonly name: string;
+  /** Semantic version, e.g. `1.0.0`. */
+  readonly version: string;
+  readonly description?: string;
+  /** Queue group of every endpoint; defaults to the service name so replicas share the requests. */
+  readonly queue?: string;
+}
+
+export interface ServiceEndpoint {
+  /** `[A-Za-z0-9_-]+`, shown by `nats micro info`. */
+  readonly name: string;
+  readonly subject: string;
+  readonly handler: ServeHandler;
+}
+
+export interface ServiceHandle {
+  /** Stops answering; requests in flight are still answered. */
+  stop(): Promise<void>;
+}
+
 /**
  * The message bus every service talks through. Subjects are NATS subjects (`.`-separated tokens, `*` one token,
  * `>` the rest). Payloads that are not `Uint8Array` are sent as JSON. Every operation throws `BusClosedError`
@@ -118,6 +141,12 @@ export interface Bus {
    * (`{ok:false,error:{code,message}}`) and reported to `onError`.
    */
   serve(subject: string, handler: ServeHandler, opts?: SubscribeOptions): Subscription;
+  /**
+   * Serves `endpoints` as one service with `serve`'s reply semantics. On NATS it is a micro service
+   * (`@nats-io/services`: discoverable through `$SRV.PING|INFO|STATS`, listed by `nats micro ls`); in memory the
+   * endpoints are plain `serve` subscriptions in the service's queue group.
+   */
+  serveService(service: ServiceDescription, endpoints: readonly ServiceEndpoint[]): Promise<ServiceHandle>;
   /** Resolves once everything sent so far (subscriptions included) has reached the server. */
   flush(): Promise<void>;
 

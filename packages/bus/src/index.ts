@@ -15,6 +15,9 @@ export type {
   PublishOptions,
   RequestOptions,
   ServeHandler,
+  ServiceDescription,
+  ServiceEndpoint,
+  ServiceHandle,
   SubscribeOptions,
   Subscription,
 } from './bus.js';

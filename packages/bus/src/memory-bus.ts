@@ -16,6 +16,9 @@ import type {
   PublishOptions,
   RequestOptions,
   ServeHandler,
+  ServiceDescription,
+  ServiceEndpoint,
+  ServiceHandle,
   SubscribeOptions,
   Subscription,
 } from './bus.js';
@@ -421,6 +424,16 @@ export class MemoryBus implements Bus {
       }
       if (d.replyTo !== undefined) this.broker.route({ subject: d.replyTo, data: reply.data, headers: reply.headers });
     });
+  }
+
+  async serveService(service: ServiceDescription, endpoints: readonly ServiceEndpoint[]): Promise<ServiceHandle> {
+    const queue = service.queue ?? service.name;
+    const subs = endpoints.map((ep) => this.serve(ep.subject, ep.handler, { queue }));
+    return {
+      async stop() {
+        await Promise.all(subs.map((sub) => sub.unsubscribe()));
+      },
+    };
   }
 
   async request(subject: string, payload: BusPayload, opts: RequestOptions): Promise<BusMessage> {

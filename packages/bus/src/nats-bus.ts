@@ -1,4 +1,5 @@
 import type { StreamDefinition } from '@acs/contracts';
+import { Svcm } from '@nats-io/services';
 import { connect } from '@nats-io/transport-node';
 import {
   ClosedConnectionError,
@@ -44,6 +45,9 @@ import type {
   PublishOptions,
   RequestOptions,
   ServeHandler,
+  ServiceDescription,
+  ServiceEndpoint,
+  ServiceHandle,
   SubscribeOptions,
   Subscription,
 } from './bus.js';
@@ -216,23 +220,49 @@ export class NatsBus implements Bus {
   }
 
   serve(subject: string, handler: ServeHandler, opts: SubscribeOptions = {}): Subscription {
-    return this.natsSubscribe(
-      subject,
-      opts.queue,
-      async (m) => {
-        const msg: BusMessage = { subject: m.subject, data: m.data, headers: fromNatsHeaders(m.headers) };
-        let reply: { data: Uint8Array; headers: BusHeaders };
-        try {
-          reply = replyParts(await handler(msg), msg.headers);
-        } catch (error) {
-          this.report(error, { subject: m.subject, operation: 'serve' });
-          reply = { data: internalErrorReply(), headers: replyParts({}, msg.headers).headers };
-        }
-        const headers = toNatsHeaders(reply.headers);
-        m.respond(reply.data, headers ? { headers } : undefined);
+    return this.natsSubscribe(subject, opts.queue, (m) => this.answer(m, handler), 'serve');
+  }
+
+  async serveService(service: ServiceDescription, endpoints: readonly ServiceEndpoint[]): Promise<ServiceHandle> {
+    if (this.closing || this.connection.isClosed()) throw new BusClosedError();
+    for (const ep of endpoints) this.check(ep.subject);
+    // @nats-io/services is typed against its own nats-core build; the connection is the same protocol object.
+    const svc = await new Svcm(this.connection as unknown as ConstructorParameters<typeof Svcm>[0]).add({
+      name: service.name,
+      version: service.version,
+      description: service.description ?? '',
+      queue: service.queue ?? service.name,
+    });
+    for (const ep of endpoints) {
+      svc.addEndpoint(ep.name, {
+        subject: ep.subject,
+        handler: (err, m) => {
+          if (err) {
+            this.report(err, { subject: ep.subject, operation: 'serveService' });
+            return;
+          }
+          void this.answer(m as unknown as Msg, ep.handler);
+        },
+      });
+    }
+    return {
+      stop: async () => {
+        await svc.stop();
       },
-      'serve',
-    );
+    };
+  }
+
+  private async answer(m: Msg, handler: ServeHandler): Promise<void> {
+    const msg: BusMessage = { subject: m.subject, data: m.data, headers: fromNatsHeaders(m.headers) };
+    let reply: { data: Uint8Array; headers: BusHeaders };
+    try {
+      reply = replyParts(await handler(msg), msg.headers);
+    } catch (error) {
+      this.report(error, { subject: m.subject, operation: 'serve' });
+      reply = { data: internalErrorReply(), headers: replyParts({}, msg.headers).headers };
+    }
+    const headers = toNatsHeaders(reply.headers);
+    m.respond(reply.data, headers ? { headers } : undefined);
   }
 
   async request(subject: string, payload: BusPayload, opts: RequestOptions): Promise<BusMessage> {

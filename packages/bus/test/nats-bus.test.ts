@@ -19,6 +19,26 @@ const connect = () => createNatsBus({ servers: server.url, reconnectTimeWaitMs: 
 describeBusContract('NatsBus', connect, { restartServer: () => server.restart(), restartTimeoutMs: 20_000 });
 
 describe('NatsBus specifics', () => {
+  it('registers serveService as a NATS micro service that $SRV discovery finds', async () => {
+    const bus = await connect();
+    try {
+      const handle = await bus.serveService({ name: 'acs-contract-svc', version: '1.2.3', description: 'discovery test' }, [
+        { name: 'hello', subject: 'svcdisc.hello', handler: () => ({ hi: true }) },
+      ]);
+      const info = JSON.parse(new TextDecoder().decode((await bus.request('$SRV.INFO.acs-contract-svc', {}, { timeoutMs: 2_000 })).data)) as {
+        name: string;
+        version: string;
+        endpoints: { name: string; subject: string; queue_group: string }[];
+      };
+      expect(info.name).toBe('acs-contract-svc');
+      expect(info.version).toBe('1.2.3');
+      expect(info.endpoints).toEqual([expect.objectContaining({ name: 'hello', subject: 'svcdisc.hello', queue_group: 'acs-contract-svc' })]);
+      await handle.stop();
+    } finally {
+      await bus.close();
+    }
+  });
+
   it('reports disconnect and reconnect through onStatus and keeps the connection alive', async () => {
     const seen: Status['type'][] = [];
     const bus = await createNatsBus({ servers: server.url, reconnectTimeWaitMs: 100, onStatus: (s) => void seen.push(s.type) });
