@@ -94,7 +94,7 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
     await bus.ensureStreams([subjects.streams.events, subjects.streams.commands, subjects.streams.deadLetters]);
     const registry = createRegistry({ store, bus, subjects, secretBox, realm: settings.realm, logger, ...(options.policy ? { policy: options.policy } : {}) });
     if (options.onboarding) await registry.ensureCatchAllType(options.onboarding.username, options.onboarding.password);
-    registry.registerEndpoints();
+    await registry.registerEndpoints();
 
     const gateway = createGateway({
       registry: new BusRegistryClient({ bus, subjects, timeoutMs: 5_000 }),

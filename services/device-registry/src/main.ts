@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   if (config.ACS_ONBOARDING_USERNAME !== undefined && config.ACS_ONBOARDING_PASSWORD !== undefined) {
     await registry.ensureCatchAllType(config.ACS_ONBOARDING_USERNAME, config.ACS_ONBOARDING_PASSWORD);
   }
-  registry.registerEndpoints();
+  await registry.registerEndpoints();
   await bus.flush();
   logger.info({ subjects: Object.keys(registry.endpoints()) }, 'device-registry serving');
 

@@ -7,7 +7,7 @@ const GW: TestCpe = { oui: '00AA11', productClass: 'GW500', serialNumber: 'SN000
 let f: Fixture;
 beforeEach(async () => {
   f = await makeFixture();
-  f.registry.registerEndpoints();
+  await f.registry.registerEndpoints();
   await f.bus.flush();
 });
 afterEach(async () => {

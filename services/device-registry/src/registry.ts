@@ -1,7 +1,8 @@
-import type { BusMessage, BusPayload, Bus, Subscription } from '@acs/bus';
+import type { BusMessage, BusPayload, Bus, ServiceHandle } from '@acs/bus';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   QUEUE_GROUPS,
+  REGISTRY_SERVICE_NAME,
   decodePayload,
   isErrorCode,
   parseCpeRequestRequest,
@@ -38,10 +39,16 @@ export interface Registry extends RegistryClient {
   ensureCatchAllType(username: string, password: string): Promise<DeviceType>;
   /** Bus handlers by subject; each validates its request and never throws. */
   endpoints(): Record<string, EndpointHandler>;
-  /** Serves every endpoint on `bus` in the registry's queue group. */
-  registerEndpoints(bus?: Bus): Subscription[];
+  /**
+   * Serves every endpoint on `bus` as the `acs-registry` service in its queue group: a NATS micro service
+   * (`nats micro ls`) on NATS, plain queue-group subscriptions in memory.
+   */
+  registerEndpoints(bus?: Bus): Promise<ServiceHandle>;
   readonly deps: RegistryDeps;
 }
+
+/** Version announced by the registry micro service. */
+export const REGISTRY_SERVICE_VERSION = '0.1.0';
 
 export function createRegistry(options: RegistryOptions): Registry {
   const deps: RegistryDeps = { ...options, clock: options.clock ?? Date.now, policy: { ...DEFAULT_POLICY, ...options.policy } };
@@ -108,7 +115,16 @@ export function createRegistry(options: RegistryOptions): Registry {
       };
     },
     registerEndpoints(bus = deps.bus) {
-      return Object.entries(registry.endpoints()).map(([subject, handler]) => bus.serve(subject, handler, { queue: QUEUE_GROUPS.registry }));
+      const endpoints = Object.entries(registry.endpoints()).map(([subject, handler]) => ({
+        // Endpoint names as `nats micro info` shows them: the subject without the prefix, dots as dashes.
+        name: subject.slice(deps.subjects.prefix.length + '.registry.'.length).replace(/[^A-Za-z0-9_-]/g, '-'),
+        subject,
+        handler,
+      }));
+      return bus.serveService(
+        { name: REGISTRY_SERVICE_NAME, version: REGISTRY_SERVICE_VERSION, description: 'ACS device registry: credentials, informs, session RPCs', queue: QUEUE_GROUPS.registry },
+        endpoints,
+      );
     },
   };
   return registry;

@@ -44,7 +44,7 @@ beforeAll(async () => {
     realm: REALM,
     logger: createLogger({ service: 'registry-itest', level: 'silent' }),
   });
-  registry.registerEndpoints();
+  await registry.registerEndpoints();
   await serverBus.flush();
 }, 90_000);
 
@@ -65,6 +65,24 @@ async function call(subject: string, payload: object | Uint8Array): Promise<unkn
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 
 describe('device-registry over NATS with MongoDB (FerretDB)', () => {
+  it('announces itself as the acs-registry NATS micro service with its five endpoints', async () => {
+    const info = JSON.parse(new TextDecoder().decode((await clientBus.request('$SRV.INFO.acs-registry', {}, { timeoutMs: 5_000 })).data)) as {
+      name: string;
+      endpoints: { name: string; subject: string; queue_group: string }[];
+    };
+    expect(info.name).toBe('acs-registry');
+    expect(info.endpoints.map((e) => e.subject).sort()).toEqual(
+      [
+        subjects.registry.credentialsVerify,
+        subjects.registry.informRecord,
+        subjects.registry.sessionCpeRequest,
+        subjects.registry.sessionNext,
+        subjects.registry.sessionResult,
+      ].sort(),
+    );
+    expect(new Set(info.endpoints.map((e) => e.queue_group))).toEqual(new Set(['acs-registry']));
+  });
+
   it('verifies credentials, records an Inform, turns a task into an RPC and stores its result in Mongo', async () => {
     const password = 'it-pass-123';
     await store.upsertDevice({ id: deviceId, oui: cpe.oui, productClass: cpe.productClass, serialNumber: cpe.serialNumber }, Date.now());
