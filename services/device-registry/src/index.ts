@@ -26,7 +26,7 @@ export type { SqliteDeviceStoreOptions } from './store/sqlite-device-store.js';
 export { MongoDeviceStore, createMongoDeviceStore } from './store/mongo-device-store.js';
 export type { MongoDeviceStoreOptions } from './store/mongo-device-store.js';
 export type * from './store/types.js';
-export { TASK_TYPES } from './store/types.js';
+export { TASK_TYPES, DEFAULT_CONNECTION_REQUEST_POLICY } from './store/types.js';
 export {
   hashForDigest,
   hashForBasic,
@@ -49,3 +49,8 @@ export {
   ensureAdminToken,
 } from './nbi/index.js';
 export type { NbiDeps, TokenStore, TokenInfo, IssuedToken, NbiRole } from './nbi/index.js';
+export { createPokeRouter, PokeRouterStateError } from './router/poke-router.js';
+export type { PokeRouter, PokeRouterOptions } from './router/poke-router.js';
+export { planConnectionRequest, addressScope, normaliseIp } from './router/route-plan.js';
+export type { RoutePlan, PlannedCommand, SkippedTransport, PlanInput, SecretOpener, AddressScope } from './router/route-plan.js';
+export { pokeRequestIdFor, lastPokeFor, CONNECTION_REQUEST_EVENT, LAST_POKE_MAX_AGE_MS } from './router/last-poke.js';
