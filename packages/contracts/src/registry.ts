@@ -86,7 +86,12 @@ export const RecordInformRequestSchema = z.object({
   receivedAt: timestamp,
 });
 export type RecordInformRequest = z.output<typeof RecordInformRequestSchema>;
-export const RecordInformReplySchema = z.object({ deviceId, registered: z.boolean() });
+export const RecordInformReplySchema = z.object({
+  deviceId,
+  registered: z.boolean(),
+  /** With `6 CONNECTION REQUEST`: the requestId of the device's recent poke, for the gateway's `session.started`. */
+  pokeRequestId: z.string().min(1).max(128).optional(),
+});
 export type RecordInformReply = z.output<typeof RecordInformReplySchema>;
 
 /** `registry.sessionCpeRequest`: a CPE-initiated RPC other than Inform (TransferComplete, RequestDownload, ...). */
