@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createNatsBus, type Bus, type Subscription } from '@acs/bus';
 import { createConnreqHttpWorker, type ConnreqHttpWorker } from '@acs/connreq-http';
@@ -15,6 +15,8 @@ import {
 import { createFleet, type ConnectionRequestBehaviour, type Cpe, type Fleet, type SessionResult } from '@acs/cpe-sim';
 import { BusRegistryClient, createCwmpServer, createGateway, DEFAULT_SETTINGS, type Gateway } from '@acs/cwmp-gateway';
 import {
+  createMemoryTokenStore,
+  createNbi,
   createPokeRouter,
   createRegistry,
   createSecretBox,
@@ -58,6 +60,9 @@ describe('end to end: pokes through the router and the HTTP connection-request w
   let worker: ConnreqHttpWorker;
   let gateway: Gateway;
   let server: Server;
+  let nbiServer: Server;
+  let nbiUrl: string;
+  const nbiToken = randomBytes(24).toString('base64url');
   let kv: Kv;
   let cwmpUrl: string;
   let catchAll: DeviceType;
@@ -86,6 +91,11 @@ describe('end to end: pokes through the router and the HTTP connection-request w
     await registry.registerEndpoints();
     router = createPokeRouter({ store, bus: registryBus, subjects, secretBox, logger });
     await router.start();
+    const nbi = createNbi({ store, tokens: createMemoryTokenStore(), secretBox, realm: 'acs', logger, bus: registryBus, subjects, adminToken: nbiToken });
+    nbiServer = createServer(nbi);
+    const nbiPort = await freePort();
+    await new Promise<void>((resolve) => nbiServer.listen(nbiPort, '127.0.0.1', resolve));
+    nbiUrl = `http://127.0.0.1:${nbiPort}/api/v1`;
 
     worker = createConnreqHttpWorker({
       bus: await bus('connreq-http'),
@@ -135,7 +145,7 @@ describe('end to end: pokes through the router and the HTTP connection-request w
     await worker?.stop();
     await router?.stop();
     await gateway?.close();
-    await new Promise<void>((resolve) => (server?.listening ? server.close(() => resolve()) : resolve()));
+    for (const srv of [server, nbiServer]) await new Promise<void>((resolve) => (srv?.listening ? srv.close(() => resolve()) : resolve()));
     await kv?.close();
     await Promise.all(buses.map((b) => b.close()));
     await store?.close();
@@ -205,6 +215,42 @@ describe('end to end: pokes through the router and the HTTP connection-request w
     expect(pokeRequestIdFor(device, startedEvent.eventCodes, Date.parse(startedEvent.startedAt))).toBe(requestId);
   });
 
+  it('through the NBI: tasks created with ?connect=true run in the session the poke opens; /poke?wait= reports the outcome', async () => {
+    const { cpe, id } = await onboardedCpe('PKNBI');
+    const sessions = sessionsOf(cpe);
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${nbiUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${nbiToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(15_000),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const created = await call('POST', `/devices/${encodeURIComponent(id)}/tasks?connect=true`, {
+      type: 'setParameterValues',
+      args: { parameterList: [{ name: 'Device.ManagementServer.PeriodicInformInterval', value: '777' }] },
+    });
+    expect(created.status).toBe(201);
+    const requestId = (created.body.poke as { requestId: string | null }).requestId;
+    expect(requestId).toEqual(expect.any(String));
+    const event = await waitFor('the poke of ?connect=true', () => connreqEvents.find((e) => e.requestId === requestId));
+    expect(event.outcome).toBe('accepted');
+    await waitFor('the connection-request session', () => sessions.find((s) => s.events.includes(CONNECTION_REQUEST) && s.rpcs.includes('SetParameterValues')));
+    const taskId = (created.body.tasks as { id: string }[])[0]?.id ?? '';
+    expect(await waitFor('the task to be done', async () => ((await store.getTask(taskId))?.status === 'done' ? true : undefined))).toBe(true);
+    expect(cpe.model.getValue('Device.ManagementServer.PeriodicInformInterval')).toBe('777');
+
+    // The CPE's own connection-request rate limit (1 s) would answer 503 to a poke right behind the last one.
+    await waitFor('the CPE to be idle', async () => {
+      await cpe.whenIdle();
+      return Date.now() - (sessions.at(-1)?.startedAt ?? 0) > 1_100 ? true : undefined;
+    });
+    const waited = await call('POST', `/devices/${encodeURIComponent(id)}/poke?wait=10`);
+    expect(waited.status).toBe(200);
+    expect(waited.body).toMatchObject({ deviceId: id, outcome: 'accepted', transport: 'http' });
+  });
+
   it('auth_failed: a CPE that refuses our Digest answer gets one attempt, no retry, and no session', async () => {
     const { cpe, id } = await onboardedCpe('PKAUTH', { behaviour: 'wrong-password' });
     const { event, elapsedMs } = await poke(id);
@@ -217,8 +263,8 @@ describe('end to end: pokes through the router and the HTTP connection-request w
 
   it.each([
     ['busy', 'rejected', /HTTP 503/],
-    ['slow', 'timeout', /.+/],
-    ['unreachable', 'unreachable', /.+/],
+    ['slow', 'timeout', /^no answer within \d+ ms/],
+    ['unreachable', 'unreachable', /ECONNREFUSED/],
   ] as const)('%s CPE: %s by the deadline', async (behaviour, outcome, detail) => {
     const { cpe, id } = await onboardedCpe(`PK${behaviour.toUpperCase()}`, { behaviour });
     const { event, elapsedMs } = await poke(id);
