@@ -256,6 +256,22 @@ describe('poke router', () => {
     expect(pokesLeft()).toBe(1);
   });
 
+  it('answers no_route naming the failure when its last delivery still cannot route the poke', async () => {
+    await router.stop();
+    const broken = createSqliteDeviceStore({ filename: ':memory:' });
+    await broken.close();
+    const events = await collect(bus, subjects.streams.events.name, 'test-events-broken', subjects.evt.allConnreqs, parseConnreqEvent);
+    consumers.push(events.consumer);
+    router = createPokeRouter({ store: broken, bus: recording.bus, subjects, secretBox, logger, clock: () => now, retryDelayMs: 10, maxDeliver: 3 });
+    await router.start();
+    await poke('req-broken');
+    const [event] = await waitFor('the final event', () => (events.seen.length > 0 ? events.seen : undefined));
+    expect(event?.value).toMatchObject({ requestId: 'req-broken', outcome: 'no_route', transport: 'none' });
+    expect(event?.value.detail).toMatch(/^routing failed after 3 deliveries: /);
+    expect(recording.log).toEqual(['nak #1', 'nak #2', `published ${subjects.evt.connreq(DEVICE)}`, 'ack #3']);
+    expect(pokesLeft()).toBe(0);
+  });
+
   it('refuses to start twice', async () => {
     await expect(router.start()).rejects.toBeInstanceOf(PokeRouterStateError);
   });

@@ -122,10 +122,24 @@ export function createPokeRouter(options: PokeRouterOptions): PokeRouter {
     await msg.ack();
   }
 
+  /** The last delivery failed too: the caller still gets its one final event rather than silence. */
+  async function giveUp(msg: DurableMessage, err: unknown): Promise<void> {
+    const parsed = decodePayload(msg.data, parsePokeCommand, 'PokeCommand');
+    if (!parsed.ok) return;
+    const { deviceId, requestId } = parsed.value;
+    const detail = `routing failed after ${msg.deliveryCount} deliveries: ${err instanceof Error ? err.message : String(err)}`.slice(0, 2048);
+    await noRoute(msg, deviceId, requestId, detail, clock(), childLogger(logger, { deviceId, requestId }));
+  }
+
   const handler = async (msg: DurableMessage): Promise<void> => {
     try {
       await route(msg);
     } catch (err) {
+      if (msg.deliveryCount >= maxDeliver) {
+        logger.error({ err, subject: msg.subject, seq: msg.seq, deliveryCount: msg.deliveryCount }, 'poke not routed; giving up');
+        await giveUp(msg, err).catch((publishErr: unknown) => logger.error({ err: publishErr }, 'no final event for a poke that could not be routed'));
+        return;
+      }
       // Store or bus trouble: not acked, so the poke is routed again later (the msgIds keep that idempotent).
       logger.error({ err, subject: msg.subject, seq: msg.seq, deliveryCount: msg.deliveryCount }, 'poke not routed; it will be delivered again');
       await msg.nak(retryDelayMs).catch(() => undefined);
