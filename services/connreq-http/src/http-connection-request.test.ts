@@ -76,7 +76,8 @@ describe('performHttpConnectionRequest against the simulated CPE', () => {
     const took = Date.now() - started;
     expect(result).toMatchObject({ outcome: 'timeout', retryable: false });
     expect(took).toBeGreaterThanOrEqual(600);
-    expect(took).toBeLessThan(1_500);
+    // Well before the CPE's answer at 4 s (slack for a loaded machine).
+    expect(took).toBeLessThan(2_000);
   });
 
   it('nothing listening: unreachable and retryable', async () => {

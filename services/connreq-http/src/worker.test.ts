@@ -173,8 +173,8 @@ describe('connreq-http worker (MemoryBus, simulated CPEs)', () => {
     expect(h.events[0]?.outcome).toBe('unreachable');
     const tries = Number(/after (\d+) tries/.exec(h.events[0]?.detail ?? '')?.[1]);
     expect(tries).toBeGreaterThanOrEqual(3);
-    // Within the deadline (plus scheduling slack), and it did not give up early either.
-    expect(doneAt).toBeLessThan(deadlineMs + 300);
+    // By the deadline (plus slack for a loaded machine; without the bound it would retry for ~28 s), and not early.
+    expect(doneAt).toBeLessThan(deadlineMs + 1_000);
     expect(doneAt).toBeGreaterThan(deadlineMs - 500);
   });
 
@@ -213,7 +213,8 @@ describe('connreq-http worker (MemoryBus, simulated CPEs)', () => {
     await h.send(command('r-slow', cpe.url, { deadline: new Date(deadlineMs).toISOString() }));
     await waitFor('the event', () => h.events.length === 1);
     expect(h.events[0]?.outcome).toBe('timeout');
-    expect(Date.now()).toBeLessThan(deadlineMs + 300);
+    // Well before the CPE's answer at 3 s.
+    expect(Date.now()).toBeLessThan(deadlineMs + 1_000);
   });
 
   it('deadline already passed: timeout without touching the CPE', async () => {
@@ -278,7 +279,7 @@ describe('connreq-http worker (MemoryBus, simulated CPEs)', () => {
     expect(firstRequests).toHaveLength(3);
     const [a = 0, b = 0, c = 0] = firstRequests.sort((x, y) => x - y);
     // Another device is not held back; the same device waits the interval.
-    expect(b - a).toBeLessThan(400);
+    expect(b - a).toBeLessThan(500);
     expect(c - a).toBeGreaterThanOrEqual(700);
   });
 
