@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createHttpConnectionRequestEndpoint, type ConnectionRequestBehaviour, type ConnectionRequestEndpoint } from '@acs/cpe-sim';
-import { startBasicOnlyCpe, startForwardingProxy, startRecordingFront, type RecordingServer } from '../test/support/http-fixtures.js';
+import { startBasicOnlyCpe, startDigestCpe, startForwardingProxy, startRecordingFront, type RecordingServer } from '../test/support/http-fixtures.js';
 import { performHttpConnectionRequest } from './http-connection-request.js';
 
 const CREDS = { username: 'cruser', password: 'crpass' };
@@ -101,6 +101,36 @@ describe('performHttpConnectionRequest against the simulated CPE', () => {
     const result = await performHttpConnectionRequest({ url: f.url, credentials: CREDS, allowBasicAuth: false, deadline: inMs(5_000) }, OPTS);
     expect(result).toMatchObject({ outcome: 'accepted', authenticatedRequests: 2 });
     expect(f.seen.filter((s) => s.authorized).map((s) => s.authorization?.match(/nc=(\d+)/)?.[1])).toEqual(['00000001', '00000002']);
+  });
+});
+
+describe('Digest challenge variants (http-auth as the CPE)', () => {
+  it('a challenge without qop gets the RFC 2069 response', async () => {
+    const cpe = await startDigestCpe(CREDS, { qop: 'none' });
+    cleanups.push(() => cpe.stop());
+    const result = await performHttpConnectionRequest({ url: cpe.url, credentials: CREDS, allowBasicAuth: false, deadline: inMs(5_000) }, OPTS);
+    expect(result).toMatchObject({ outcome: 'accepted', detail: 'HTTP 204', authenticatedRequests: 1 });
+    expect(cpe.seen[1]?.authorization).not.toMatch(/qop=|nc=/);
+  });
+
+  it('the same with qop=auth, and a wrong password is still refused', async () => {
+    const cpe = await startDigestCpe(CREDS, { qop: 'auth' });
+    cleanups.push(() => cpe.stop());
+    const ok = await performHttpConnectionRequest({ url: cpe.url, credentials: CREDS, allowBasicAuth: false, deadline: inMs(5_000) }, OPTS);
+    expect(ok.outcome).toBe('accepted');
+    const wrong = await performHttpConnectionRequest(
+      { url: cpe.url, credentials: { ...CREDS, password: 'nope' }, allowBasicAuth: false, deadline: inMs(5_000) },
+      OPTS,
+    );
+    expect(wrong).toMatchObject({ outcome: 'auth_failed', authenticatedRequests: 1 });
+  });
+
+  it('MD5-sess is refused as unsupported, without sending credentials', async () => {
+    const cpe = await startDigestCpe(CREDS, { qop: 'auth', algorithm: 'MD5-sess' });
+    cleanups.push(() => cpe.stop());
+    const result = await performHttpConnectionRequest({ url: cpe.url, credentials: CREDS, allowBasicAuth: false, deadline: inMs(5_000) }, OPTS);
+    expect(result).toMatchObject({ outcome: 'auth_failed', detail: 'unsupported Digest algorithm MD5-SESS', authenticatedRequests: 0 });
+    expect(cpe.seen).toHaveLength(1);
   });
 });
 

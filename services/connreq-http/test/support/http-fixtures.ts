@@ -1,7 +1,9 @@
 // Real loopback HTTP servers the tests put between the worker and the simulated CPEs: a recording front (what the
 // CPE side saw, and when), a forwarding HTTP proxy, and a Basic-only CPE (the simulator speaks Digest only).
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import auth from 'http-auth';
 import { BASIC, parseAuthorizationHeader } from 'http-auth-utils';
 import { request } from 'undici';
 
@@ -157,4 +159,31 @@ export async function startBasicOnlyCpe(credentials: { username: string; passwor
   });
   const port = await listen(server, '127.0.0.1');
   return { url: `http://127.0.0.1:${port}/cr/basic`, seen, maxInFlight: 0, stop: () => close(server) };
+}
+
+/** A CPE checking Digest with http-auth, with the challenge variants the simulator does not offer. */
+export async function startDigestCpe(
+  credentials: { username: string; password: string },
+  options: { qop: 'auth' | 'none'; algorithm?: 'MD5' | 'MD5-sess' },
+): Promise<RecordingServer> {
+  const seen: SeenRequest[] = [];
+  const realm = 'cwmp-cr';
+  const digest = auth.digest({ realm, qop: options.qop, algorithm: options.algorithm ?? 'MD5' }, (username, callback) => {
+    callback(username === credentials.username ? createHash('md5').update(`${username}:${realm}:${credentials.password}`).digest('hex') : '');
+  });
+  const server = createServer((req, res) => {
+    req.resume();
+    const entry = record(req, seen);
+    digest.isAuthenticated(req, (result) => {
+      if (result instanceof Error || !result.pass) {
+        entry.status = 401;
+        digest.ask(res, result instanceof Error ? {} : result);
+        return;
+      }
+      entry.status = 204;
+      res.writeHead(204).end();
+    });
+  });
+  const port = await listen(server, '127.0.0.1');
+  return { url: `http://127.0.0.1:${port}/cr/digest`, seen, maxInFlight: 0, stop: () => close(server) };
 }
