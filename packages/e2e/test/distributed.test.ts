@@ -3,10 +3,11 @@ import { describeAcsCore, deviceIdOf, expectOk, onboardedCpe, session, startFlee
 import { compactTr181Model } from './support/compact-model.js';
 import { startDistributedStack, type DistributedStack } from './support/distributed-stack.js';
 
-// FerretDB's SQLite backend (one writer, few indexes) is what bounds this stack here: ~2 first contacts a
-// second on this 2-core box, where 200 at once wait past any session timeout. MongoDB has no such limit;
+// FerretDB's SQLite backend (one writer, few indexes) is what bounds this stack here: well under one first
+// contact a second on this 2-core box once the database holds the earlier tests' devices, where 200 at once
+// wait past any session timeout. MongoDB has no such limit;
 // the 200-CPE run is done against the all-in-one app (all-in-one.test.ts).
-const PARALLEL_CPES = Number(process.env.E2E_PARALLEL_CPES ?? 30);
+const PARALLEL_CPES = Number(process.env.E2E_PARALLEL_CPES ?? 20);
 
 describe('end to end: registry and two gateways as separate processes on NATS, Redis and FerretDB, behind a round-robin proxy', () => {
   let stack: DistributedStack;
@@ -26,8 +27,8 @@ describe('end to end: registry and two gateways as separate processes on NATS, R
     const before = [...stack.proxy.served];
     const result = await session(cpe);
     expectOk(result);
-    // Inform, the empty POST, the GPV answer, the last empty POST: at least two requests on each gateway.
-    expect(result.httpRequests).toBeGreaterThanOrEqual(4);
+    // Inform, the empty POST (answered with the GPV), the GPV answer (answered 204): three requests, two gateways.
+    expect(result.httpRequests).toBeGreaterThanOrEqual(3);
     expect((stack.proxy.served[0] ?? 0) - (before[0] ?? 0)).toBeGreaterThanOrEqual(1);
     expect((stack.proxy.served[1] ?? 0) - (before[1] ?? 0)).toBeGreaterThanOrEqual(1);
   });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { deviceIdFromParts } from '@acs/contracts';
 import { createFleet, type Cpe, type Fleet, type FleetOptions, type SessionResult } from '@acs/cpe-sim';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { compactTr181Model } from './compact-model.js';
 import { startFileServer, type FileServer } from './file-server.js';
 import type { NbiClient } from './nbi-client.js';
 import { waitFor } from './poll.js';
@@ -19,9 +20,13 @@ export function deviceIdOf(cpe: Cpe): string {
 
 const fleets: Fleet[] = [];
 
-/** A started fleet without connection-request listeners (nothing pokes here) and without automatic retries. */
+/**
+ * A started fleet without connection-request listeners (nothing pokes here) and without automatic retries.
+ * The compact TR-181 model unless told otherwise: the bundled models' ~450 parameters make every first
+ * contact a long discovery, which only the onboarding tests need.
+ */
 export async function startFleet(acs: AcsUnderTest, options: Partial<FleetOptions> & { serialPrefix: string }): Promise<Fleet> {
-  const fleet = createFleet({ acsUrl: acs.cwmpUrl, count: 1, connectionRequest: false, retry: false, httpTimeoutMs: 20_000, ...options });
+  const fleet = createFleet({ acsUrl: acs.cwmpUrl, count: 1, model: compactTr181Model(), connectionRequest: false, retry: false, httpTimeoutMs: 60_000, ...options });
   fleets.push(fleet);
   await fleet.start();
   return fleet;
@@ -49,9 +54,9 @@ export function expectOk(r: SessionResult): void {
   expect(describeFailure(r)).toBe('ok');
 }
 
-/** An onboarded TR-181 CPE (boot session done with the onboarding credentials). */
-export async function onboardedCpe(acs: AcsUnderTest, serialPrefix: string, model: 'tr181' | 'tr098' = 'tr181'): Promise<Cpe> {
-  const fleet = await startFleet(acs, { serialPrefix, model, username: acs.onboarding.username, password: acs.onboarding.password });
+/** An onboarded TR-181 CPE (compact model; boot session done with the onboarding credentials). */
+export async function onboardedCpe(acs: AcsUnderTest, serialPrefix: string): Promise<Cpe> {
+  const fleet = await startFleet(acs, { serialPrefix, username: acs.onboarding.username, password: acs.onboarding.password });
   const cpe = only(fleet);
   expectOk(await session(cpe, []));
   return cpe;
@@ -180,7 +185,7 @@ export function describeAcsCore(getAcs: () => AcsUnderTest): void {
         const result = await session(cpe);
         expectOk(result);
         expect(result.rpcs).toContain('Reboot');
-        const boot = await waitFor('the boot session after Reboot', async () => sessions.find((s) => s.events.includes('M Reboot')));
+        const boot = await waitFor('the boot session after Reboot', async () => sessions.find((s) => s.events.includes('M Reboot')), 60_000);
         expectOk(boot);
         expect(boot.events).toContain('1 BOOT');
       } finally {
@@ -199,7 +204,7 @@ export function describeAcsCore(getAcs: () => AcsUnderTest): void {
       const result = await session(cpe);
       expectOk(result);
       expect(result.rpcs).toContain('Download');
-      const finished = await nbi.waitTaskFinished(created.id);
+      const finished = await nbi.waitTaskFinished(created.id, 60_000);
       expect(finished.status).toBe('done');
       expect(files.downloads).toBe(before + 1);
     });
@@ -219,7 +224,7 @@ export function describeAcsCore(getAcs: () => AcsUnderTest): void {
       const result = await session(cpe);
       expectOk(result);
       expect(result.rpcs).toContain('FactoryReset');
-      const bootstrap = await waitFor('the bootstrap session after FactoryReset', async () => sessions.find((s) => s.events.includes('0 BOOTSTRAP')));
+      const bootstrap = await waitFor('the bootstrap session after FactoryReset', async () => sessions.find((s) => s.events.includes('0 BOOTSTRAP')), 60_000);
       expectOk(bootstrap);
     } finally {
       off();
