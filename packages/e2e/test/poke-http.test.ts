@@ -271,7 +271,7 @@ describe('end to end: pokes through the router and the HTTP connection-request w
     expect(event).toMatchObject({ transport: 'http', outcome });
     expect(event.detail).toMatch(detail);
     // Bounded by the type's deadline (plus the worker's last round trip).
-    expect(elapsedMs).toBeLessThan(DEADLINE_MS + 2_000);
+    expect(elapsedMs).toBeLessThan(DEADLINE_MS + 3_000);
     expect(cpe.pendingEvents().map((e) => e.eventCode)).not.toContain(CONNECTION_REQUEST);
   });
 
