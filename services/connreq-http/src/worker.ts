@@ -222,7 +222,7 @@ export function createConnreqHttpWorker(options: ConnreqHttpWorkerOptions): Conn
     await msg.ack();
   }
 
-  async function work(msg: DurableMessage, traceHeaders: Record<string, string>): Promise<void> {
+  async function work(msg: DurableMessage, deliveredAt: number, traceHeaders: Record<string, string>): Promise<void> {
     const receivedAt = clock.now();
     const parsed = decodePayload(msg.data, parseConnreqHttpCommand, 'ConnreqHttpCommand');
     if (!parsed.ok) {
@@ -232,8 +232,11 @@ export function createConnreqHttpWorker(options: ConnreqHttpWorkerOptions): Conn
     const cmd = parsed.value;
     const log = childLogger(logger, { deviceId: cmd.deviceId, requestId: cmd.requestId });
     const deadline = Date.parse(cmd.deadline);
-    // Never work past the ackWait: JetStream would hand the command to another replica meanwhile.
-    const windowEnd = Math.min(deadline, receivedAt + ackWaitMs - ACK_MARGIN_MS);
+    // Never work past the ackWait (it runs from the delivery, also while the command waited for a free slot):
+    // JetStream would hand the command to another replica meanwhile. A command that waited nearly that long still
+    // gets one full GET: a redelivery racing it is harmless (the events stream drops the second event), a command
+    // handed back again and again until maxDeliver would be lost.
+    const windowEnd = Math.min(deadline, Math.max(deliveredAt + ackWaitMs - ACK_MARGIN_MS, receivedAt + options.http.timeoutMs));
     if (deadline <= receivedAt) {
       await settle(msg, cmd, 'timeout', 'deadline passed before the command was taken', 0, log, traceHeaders);
       return;
@@ -258,14 +261,14 @@ export function createConnreqHttpWorker(options: ConnreqHttpWorkerOptions): Conn
     await settle(msg, cmd, result.outcome, detail, clock.now() - receivedAt, log, traceHeaders);
   }
 
-  async function run(msg: DurableMessage): Promise<void> {
+  async function run(msg: DurableMessage, deliveredAt: number): Promise<void> {
     // One span per command, child of the router's (traceparent in the command's headers), so a poke is one trace.
     // Its context is passed explicitly: without a started SDK there is no context manager to carry it across awaits.
     const parent = extractTraceContext(msg.headers);
     const span = tracer.startSpan('connreq.http', { kind: SpanKind.CONSUMER }, parent);
     const ctx = trace.setSpan(parent, span);
     try {
-      await context.with(ctx, () => work(msg, injectTraceContext({}, ctx)));
+      await context.with(ctx, () => work(msg, deliveredAt, injectTraceContext({}, ctx)));
     } catch (error) {
       span.setStatus({ code: SpanStatusCode.ERROR });
       if (error instanceof Stopping) {
@@ -281,6 +284,7 @@ export function createConnreqHttpWorker(options: ConnreqHttpWorkerOptions): Conn
   }
 
   const handler = async (msg: DurableMessage): Promise<void> => {
+    const deliveredAt = clock.now();
     // Holding the handler while all slots are busy keeps the consumer from pulling more commands.
     await slots.acquire();
     if (state !== 'running') {
@@ -288,7 +292,7 @@ export function createConnreqHttpWorker(options: ConnreqHttpWorkerOptions): Conn
       await msg.nak().catch(() => {});
       return;
     }
-    const task = run(msg).finally(() => {
+    const task = run(msg, deliveredAt).finally(() => {
       slots.release();
       running.delete(task);
     });
