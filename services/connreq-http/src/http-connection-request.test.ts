@@ -177,6 +177,12 @@ describe('egress', () => {
     );
     expect(viaDefault.outcome).toBe('accepted');
     expect(f.seen.slice(2).map((s) => s.remoteAddress)).toEqual(['127.0.0.3', '127.0.0.3']);
+    const own = await performHttpConnectionRequest(
+      { url: f.url, credentials: CREDS, allowBasicAuth: false, deadline: inMs(5_000), egress: { localAddress: '127.0.0.2' } },
+      { ...OPTS, defaultEgress: { localAddress: '127.0.0.3' } },
+    );
+    expect(own.outcome).toBe('accepted');
+    expect(f.seen.slice(4).map((s) => s.remoteAddress)).toEqual(['127.0.0.2', '127.0.0.2']);
   });
 
   it('goes through egress.proxyUrl (a forwarding HTTP proxy)', async () => {

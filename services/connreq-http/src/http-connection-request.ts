@@ -256,7 +256,8 @@ export async function performHttpConnectionRequest(
   const now = opts.now ?? Date.now;
   const started = now();
   const deadline = Date.parse(cmd.deadline);
-  const egress: Egress = { ...opts.defaultEgress, ...stripUndefined(cmd.egress ?? {}) };
+  // A command's egress replaces the default as a whole: mixing a default proxy into a VPN bind would be neither.
+  const egress: Egress = stripUndefined(cmd.egress ?? opts.defaultEgress ?? {});
   const own = opts.dispatchers ? undefined : createEgressDispatchers({ connectTimeoutMs: opts.connectTimeoutMs });
   const dispatcher = (opts.dispatchers ?? (own as EgressDispatchers)).get(egress);
   let authenticatedRequests = 0;
