@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { MemoryBroker, createMemoryBus, type Bus, type MemoryBus } from '@acs/bus';
+import { BusUnavailableError, MemoryBroker, createMemoryBus, type Bus, type MemoryBus } from '@acs/bus';
 import {
   DURABLE_CONSUMERS,
   createSubjects,
@@ -326,6 +326,31 @@ describe('connreq-http worker (MemoryBus, simulated CPEs)', () => {
     expect(Buffer.from(h.deadLetters[1]?.payloadBase64 ?? '', 'base64').toString()).toBe('not json');
     expect(h.events[0]).toMatchObject({ requestId: 'r-after', outcome: 'accepted' });
     await waitFor('nothing left', () => h.pendingCommands() === 0);
+  });
+
+  it('acks only after the event is stored: a failed publish hands the command back and it ends in one event', async () => {
+    const h = await harness();
+    const cpe = await startCpe();
+    const real = createMemoryBus({ broker: h.broker });
+    let failures = 0;
+    // The bus port with an outage on the first event publish (a fake over the real in-process adapter).
+    const flaky: Bus = Object.assign(Object.create(real) as Bus, {
+      publishDurable: async (...args: Parameters<Bus['publishDurable']>) => {
+        if (args[0].startsWith('acs.evt.') && failures === 0) {
+          failures += 1;
+          throw new BusUnavailableError('publish not confirmed (test outage)');
+        }
+        return real.publishDurable(...args);
+      },
+    });
+    await h.startWorker({ bus: flaky });
+    await h.send(command('r-outage', cpe.url));
+    await waitFor('the event after the redelivery', () => h.events.length === 1, 8_000);
+    expect(failures).toBe(1);
+    expect(h.events[0]).toMatchObject({ requestId: 'r-outage', outcome: 'accepted' });
+    // The CPE was asked twice (the first outcome was never stored), the stream holds one event and no command.
+    expect(cpe.seen.filter((s) => s.status === 200)).toHaveLength(2);
+    await waitFor('the ack', () => h.pendingCommands() === 0);
   });
 
   it('stop(): the request in flight publishes its outcome; a command waiting for its interval goes back to the stream', async () => {
