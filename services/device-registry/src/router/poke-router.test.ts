@@ -272,6 +272,43 @@ describe('poke router', () => {
     expect(pokesLeft()).toBe(0);
   });
 
+  it('routes several pokes at once, never more than its concurrency, and stop() waits for them', async () => {
+    await router.stop();
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let running = 0;
+    let peak = 0;
+    // A store whose device reads wait at a gate: a fake around the real adapter (every other method is its own).
+    const gated = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'getDevice') {
+          return async (id: string) => {
+            running += 1;
+            peak = Math.max(peak, running);
+            await gate;
+            running -= 1;
+            return target.getDevice(id);
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    await addDevice({ sourceIp: '127.0.0.1', url: 'http://127.0.0.1:7547/cr' });
+    router = createPokeRouter({ store: gated, bus: recording.bus, subjects, secretBox, logger, clock: () => now, concurrency: 3 });
+    await router.start();
+    for (let i = 0; i < 7; i++) await poke(`req-c${i}`);
+    await waitFor('three pokes in flight', () => (running === 3 ? true : undefined));
+    const stopped = router.stop();
+    open();
+    await stopped;
+    expect(peak).toBe(3);
+    // The three taken before stop() were routed and acked; the rest stay for another replica.
+    expect(recording.log.filter((l) => l.startsWith('ack'))).toHaveLength(3);
+    expect(stored(broker, subjects.streams.commands.name, subjects.cmd.connreq.http)).toBe(3);
+    expect(pokesLeft()).toBe(4);
+  });
+
   it('refuses to start twice', async () => {
     await expect(router.start()).rejects.toBeInstanceOf(PokeRouterStateError);
   });

@@ -20,13 +20,15 @@ export interface PokeRouterOptions {
   readonly maxDeliver?: number;
   /** Pause before a poke whose routing failed (store or bus outage) is delivered again (default 1 s). */
   readonly retryDelayMs?: number;
+  /** Pokes routed at once by this replica (default 8); while all are busy no poke is taken. */
+  readonly concurrency?: number;
   readonly metrics?: Metrics;
 }
 
 export interface PokeRouter {
   /** Ensures the streams and starts consuming `cmd.poke` through the durable consumer `registry-poke`. */
   start(): Promise<void>;
-  /** Stops taking pokes and resolves once the one being routed (if any) is settled. */
+  /** Stops taking pokes and resolves once those being routed are settled. */
   stop(): Promise<void>;
 }
 
@@ -59,8 +61,12 @@ export function createPokeRouter(options: PokeRouterOptions): PokeRouter {
   const retryDelayMs = options.retryDelayMs ?? 1_000;
   const metrics = options.metrics ?? createMetrics('acs.device-registry');
   const routed = metrics.counter('acs.pokes.routed', { description: 'Pokes routed, by first transport (none: no_route)' });
+  const concurrency = options.concurrency ?? 8;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   let consumer: Consumer | undefined;
   let state: 'new' | 'running' | 'stopped' = 'new';
+  // Routing is a few store round trips: several at once, and a bound so a burst of pokes is not all pulled at once.
+  const inFlight = new Set<Promise<void>>();
 
   async function deadLetter(msg: DurableMessage, message: string, issues: DeadLetter['issues']): Promise<void> {
     const letter: DeadLetter = {
@@ -131,7 +137,7 @@ export function createPokeRouter(options: PokeRouterOptions): PokeRouter {
     await noRoute(msg, deviceId, requestId, detail, clock(), childLogger(logger, { deviceId, requestId }));
   }
 
-  const handler = async (msg: DurableMessage): Promise<void> => {
+  const settle = async (msg: DurableMessage): Promise<void> => {
     try {
       await route(msg);
     } catch (err) {
@@ -146,6 +152,17 @@ export function createPokeRouter(options: PokeRouterOptions): PokeRouter {
     }
   };
 
+  const handler = async (msg: DurableMessage): Promise<void> => {
+    // Holding the handler while every slot is busy keeps the consumer from taking more pokes.
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    if (state !== 'running') {
+      await msg.nak().catch(() => undefined);
+      return;
+    }
+    const task = settle(msg).finally(() => inFlight.delete(task));
+    inFlight.add(task);
+  };
+
   return {
     async start() {
       if (state !== 'new') throw new PokeRouterStateError(`poke router cannot start: it is ${state}`);
@@ -157,6 +174,7 @@ export function createPokeRouter(options: PokeRouterOptions): PokeRouter {
       if (state === 'stopped') return;
       state = 'stopped';
       await consumer?.stop();
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
   };
 }
