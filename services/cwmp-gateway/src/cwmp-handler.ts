@@ -401,10 +401,11 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
       username,
       ...(req.sourcePort === undefined || !s.connectionFallback ? {} : { addressKey: SessionRepository.addressKey(req.sourceIp, req.sourcePort) }),
     };
+    let recorded: Awaited<ReturnType<typeof registry.recordInform>>;
     try {
       await repo.create(session);
       // The registry persists the device, its parameters and events BEFORE we answer (architecture, step 2).
-      await registry.recordInform({
+      recorded = await registry.recordInform({
         sessionId,
         deviceId,
         cwmpVersion: decoded.version,
@@ -428,7 +429,14 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
     m.sessionsStarted.add(1);
     publishChecked(
       subjects.evt.sessionStarted(deviceId),
-      { deviceId, sessionId, startedAt: iso(startedAt), eventCodes: session.eventCodes },
+      // A session answering a poke names it, so the poker sees the loop close (architecture, "A poke", step 4).
+      {
+        deviceId,
+        sessionId,
+        startedAt: iso(startedAt),
+        eventCodes: session.eventCodes,
+        ...(recorded.pokeRequestId === undefined ? {} : { requestId: recorded.pokeRequestId }),
+      },
       parseSessionStartedEvent,
     );
     publishChecked(

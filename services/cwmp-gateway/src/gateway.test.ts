@@ -138,6 +138,17 @@ describe('authentication', () => {
 });
 
 describe('a session', () => {
+  it('carries the poke requestId the registry names into session.started', async () => {
+    const registry = registryWithCpe();
+    registry.pokeRequestId = 'poke-7';
+    harness = await startGateways(1, { registry });
+    const sessions = collect(harness, harness.subjects.evt.allSessions);
+    const cpe = new TestCpe(harness.urls, CREDS);
+    expect((await cpe.open()).status).toBe(200);
+    await until(() => sessions.length === 1);
+    expect(json(sessions[0] as BusMessage)).toMatchObject({ deviceId: DEVICE_ID, requestId: 'poke-7' });
+  });
+
   it('runs Inform -> InformResponse -> empty -> RPC -> response -> 204, publishing its events', async () => {
     const registry = registryWithCpe().queue(DEVICE_ID, { taskId: 't-1', rpc: { name: 'GetParameterValues', parameterNames: ['Device.DeviceInfo.'] } });
     harness = await startGateways(1, { registry });

@@ -34,6 +34,15 @@ afterEach(async () => {
 const tasksOf = async (cpe: TestCpe) => (await f.store.listTasks({ deviceId: cpeId(cpe), status: ['pending'] })).items;
 
 describe('informRecord', () => {
+  it('names the recent poke an Inform with 6 CONNECTION REQUEST answers, and only then', async () => {
+    await f.registry.recordInform(informRequest(f, GW, { sessionId: 's0', events: ['1 BOOT'], auth }));
+    await f.store.recordPoke(cpeId(GW), { requestId: 'poke-42', at: f.now() });
+    const periodic = await f.registry.recordInform(informRequest(f, GW, { sessionId: 's1', events: ['2 PERIODIC'], auth }));
+    expect(periodic.pokeRequestId).toBeUndefined();
+    const answered = await f.registry.recordInform(informRequest(f, GW, { sessionId: 's2', events: ['6 CONNECTION REQUEST'], auth }));
+    expect(answered).toEqual({ deviceId: cpeId(GW), registered: false, pokeRequestId: 'poke-42' });
+  });
+
   it('stores identity, versions, type binding, times, source IP, connection-request data and the Inform parameters', async () => {
     const reply = await f.registry.recordInform(
       informRequest(f, GW, {

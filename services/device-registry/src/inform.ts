@@ -1,3 +1,4 @@
+import { pokeRequestIdFor } from './router/last-poke.js';
 import type { RecordInformReply, RecordInformRequest } from '@acs/contracts';
 import type { RegistryDeps } from './deps.js';
 import { publishDeviceRegistered, publishTaskFault } from './events.js';
@@ -101,7 +102,8 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
 
   if (created) publishDeviceRegistered(deps, device, req.auth.scope === 'type' ? 'device_type' : 'device_credential', type?.name);
   deps.logger.info({ deviceId: device.id, sessionId: req.sessionId, events: [...events], created }, 'Inform recorded');
-  return { deviceId: device.id, registered: created };
+  const pokeRequestId = pokeRequestIdFor(device, req.inform.event.map((e) => e.eventCode), now);
+  return { deviceId: device.id, registered: created, ...(pokeRequestId === undefined ? {} : { pokeRequestId }) };
 }
 
 /**

@@ -59,6 +59,9 @@ export class FakeRegistry implements RegistryClient {
     if (this.failure) throw this.failure;
   }
 
+  /** What recordInform names as the poke the session answers (the registry decides that from its lastPoke). */
+  pokeRequestId: string | undefined;
+
   async verifyCredentials(req: VerifyCredentialsRequest): Promise<VerifyCredentialsReply> {
     this.#enter('verifyCredentials', req);
     const cred = this.credentials.get(req.username);
@@ -83,7 +86,7 @@ export class FakeRegistry implements RegistryClient {
   async recordInform(req: RecordInformRequest): Promise<RecordInformReply> {
     this.#enter('recordInform', req);
     this.informs.push(req);
-    return { deviceId: req.deviceId, registered: true };
+    return { deviceId: req.deviceId, registered: true, ...(this.pokeRequestId === undefined ? {} : { pokeRequestId: this.pokeRequestId }) };
   }
 
   async cpeRequest(req: CpeRequestRequest): Promise<CpeRequestReply> {
