@@ -21,7 +21,6 @@ import {
   createRegistry,
   createSecretBox,
   createSqliteDeviceStore,
-  pokeRequestIdFor,
   type DeviceStore,
   type DeviceType,
   type PokeRouter,
@@ -207,12 +206,12 @@ describe('end to end: pokes through the router and the HTTP connection-request w
     expect(done.status).toBe('done');
     expect(cpe.model.getValue('Device.ManagementServer.PeriodicInformInterval')).toBe('4321');
 
-    // The loop closes on the requestId: the registry recorded the poke, and the session.started of that session is
-    // the one its Inform answers (what RecordInformReply.pokeRequestId hands the gateway).
+    // The loop closes on the requestId: the session.started of that session names the poke it answers.
     const startedEvent = await waitFor('session.started with 6 CONNECTION REQUEST', () => started.find((s) => s.deviceId === id && s.eventCodes.includes(CONNECTION_REQUEST)));
-    const device = await store.getDevice(id);
-    expect(device?.lastPoke?.requestId).toBe(requestId);
-    expect(pokeRequestIdFor(device, startedEvent.eventCodes, Date.parse(startedEvent.startedAt))).toBe(requestId);
+    expect(startedEvent.requestId).toBe(requestId);
+    expect((await store.getDevice(id))?.lastPoke?.requestId).toBe(requestId);
+    // The onboarding session before it answered no poke and names none.
+    expect(started.filter((s) => s.deviceId === id && s.requestId === undefined).map((s) => s.eventCodes)).toEqual([expect.arrayContaining(['0 BOOTSTRAP'])]);
   });
 
   it('through the NBI: tasks created with ?connect=true run in the session the poke opens; /poke?wait= reports the outcome', async () => {
@@ -306,6 +305,7 @@ describe('end to end: pokes through the router and the HTTP connection-request w
     const sessions = sessionsOf(cpe);
     const after = await poke(id);
     expect(after.event).toMatchObject({ transport: 'http', outcome: 'accepted' });
+    expect((await waitFor('the session.started naming the poke', () => started.find((s) => s.requestId === after.requestId))).deviceId).toBe(id);
     const session = await waitFor('the connection-request session', () => sessions.find((s) => s.events.includes(CONNECTION_REQUEST)));
     expect(session.error?.message ?? 'ok').toBe('ok');
   });
