@@ -354,6 +354,8 @@ async function runFleet(stack: Stack, fleet: Fleet): Promise<{ results: PokeResu
 
 const machine = `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${process.platform} ${process.arch}`;
 process.stderr.write(`starting NATS, Redis${storeKind === 'mongo' ? ', FerretDB' : ''} and the stack...\n`);
+// The servers run in process groups of their own, which Ctrl-C does not reach: exiting lets @acs/testkit kill them.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 let exitCode = 0;
 const stack = await withDeadline('starting the stack', SETUP_WAIT_MS, startStack());
 try {
