@@ -2,11 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createMemoryBus } from '@acs/bus';
+import { connreqHttpConfig, createConnreqHttpWorker, workerSettings, type ConnreqHttpWorkerOptions } from '@acs/connreq-http';
 import { createSubjects, DEFAULT_SUBJECT_PREFIX } from '@acs/contracts';
 import { BusRegistryClient, createCwmpServer, createGateway, DEFAULT_SETTINGS, type GatewaySettings } from '@acs/cwmp-gateway';
 import {
   createFileTokenStore,
   createNbi,
+  createPokeRouter,
   createRegistry,
   createSecretBox,
   createSqliteDeviceStore,
@@ -50,8 +52,12 @@ export interface AllInOneOptions {
   /** Gateway settings other than the nonce secret (realm, path, timeouts, Basic...). */
   gateway?: Partial<Omit<GatewaySettings, 'nonceSecret'>>;
   policy?: Partial<RegistryPolicy>;
+  /** Tuning of the in-process HTTP connection-request worker; unset: the connreq-http service's defaults. */
+  connreqHttp?: ConnreqHttpSettings;
   logger?: Logger;
 }
+
+export type ConnreqHttpSettings = Pick<ConnreqHttpWorkerOptions, 'concurrency' | 'minIntervalPerDeviceMs' | 'retry' | 'http' | 'ackWaitMs' | 'maxDeliver'>;
 
 export interface AllInOne {
   /** e.g. http://127.0.0.1:7547/cwmp/ */
@@ -67,8 +73,9 @@ export interface AllInOne {
 
 /**
  * The whole ACS in one process with the embedded adapters: SQLite store, in-process bus, in-memory
- * kv. The same factories as the separate services (createRegistry, createGateway, createNbi), so the
- * CWMP and NBI behaviour is theirs; only the adapters differ.
+ * kv. The same factories as the separate services (createRegistry, createGateway, createNbi,
+ * createPokeRouter, createConnreqHttpWorker), so the CWMP, NBI and poke behaviour is theirs; only the
+ * adapters differ.
  */
 export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne> {
   const dataDir = ensureDataDir(resolve(options.dataDir));
@@ -83,8 +90,13 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
   const bus = createMemoryBus({ onError: (err, context) => logger.warn({ err, ...context }, 'bus error') });
   const kv = createMemoryKv();
   const servers: Server[] = [];
+  // Pokes work with no infrastructure too: the router and the HTTP worker consume the in-process command stream.
+  const router = createPokeRouter({ store, bus, subjects, secretBox, logger });
+  const connreqHttp = createConnreqHttpWorker({ bus, subjects, logger, ...(options.connreqHttp ?? workerSettings(connreqHttpConfig.load({}))) });
   const closeAll = async () => {
     await Promise.all(servers.map((s) => closeServer(s)));
+    await router.stop().catch((err: unknown) => logger.warn({ err }, 'poke router stop failed'));
+    await connreqHttp.stop().catch((err: unknown) => logger.warn({ err }, 'connreq-http worker stop failed'));
     await bus.drain().catch((err: unknown) => logger.warn({ err }, 'bus drain failed'));
     await kv.close();
     await store.close();
@@ -95,6 +107,8 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
     const registry = createRegistry({ store, bus, subjects, secretBox, realm: settings.realm, logger, ...(options.policy ? { policy: options.policy } : {}) });
     if (options.onboarding) await registry.ensureCatchAllType(options.onboarding.username, options.onboarding.password);
     await registry.registerEndpoints();
+    await router.start();
+    await connreqHttp.start();
 
     const gateway = createGateway({
       registry: new BusRegistryClient({ bus, subjects, timeoutMs: 5_000 }),

@@ -1,20 +1,24 @@
 // Composition root of `npm start`: configuration, the all-in-one ACS, endpoints printed, SIGINT/SIGTERM drain.
 import { ConfigError } from '@acs/config';
+import { connreqHttpConfig, workerSettings } from '@acs/connreq-http';
 import { createLogger } from '@acs/telemetry';
 import { createAllInOne } from './all-in-one.js';
 import { allInOneOptions, appConfig } from './config.js';
 
 async function main(): Promise<void> {
   let config;
+  let connreqHttp;
   try {
     config = appConfig.load();
+    // CONNREQ_HTTP_* tune the in-process connection-request worker exactly as they tune the connreq-http service.
+    connreqHttp = workerSettings(connreqHttpConfig.load());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }
   const logger = createLogger({ service: 'acs', level: config.LOG_LEVEL, pretty: process.stdout.isTTY });
-  const acs = await createAllInOne({ ...allInOneOptions(config), logger });
+  const acs = await createAllInOne({ ...allInOneOptions(config), connreqHttp, logger });
 
   // Plain lines on stdout (not log records): they are what a person starting the ACS looks for.
   const lines = [`ACS data dir: ${acs.dataDir}`, `CWMP endpoint: ${acs.cwmpUrl}`, `NBI endpoint:  ${acs.nbiUrl}`];

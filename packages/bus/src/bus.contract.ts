@@ -233,6 +233,18 @@ export function describeBusContract(name: string, makeBus: () => Promise<Bus>, o
         return bus.consume(def.name, durable, onMsg, { ackWaitMs, maxDeliver, ...(filterSubject ? { filterSubject } : {}) });
       }
 
+      it('a durable publish is also seen by plain subscribers of its subject', async () => {
+        const [bus, watcher] = await Promise.all([connect(), connect()]);
+        const def = streamDef('limits');
+        await bus.ensureStreams([def]);
+        const seen: BusMessage[] = [];
+        watcher.subscribe(subjectOf(def, 'evt'), (m) => void seen.push(m));
+        await watcher.flush();
+        await bus.publishDurable(subjectOf(def, 'evt'), { n: 1 }, { msgId: `seen-${uid()}` });
+        await waitFor(() => seen.length === 1, 'the core delivery of a durable publish');
+        expect(json(seen[0] as BusMessage)).toEqual({ n: 1 });
+      });
+
       it('ensureStreams is idempotent; publishDurable stores, consume delivers in order and ack settles', async () => {
         const bus = await connect();
         const def = streamDef('workqueue');

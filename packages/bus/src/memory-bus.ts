@@ -479,7 +479,13 @@ export class MemoryBus implements Bus {
 
   async publishDurable(subject: string, payload: BusPayload, opts: PublishDurableOptions): Promise<PublishDurableResult> {
     this.check(subject);
-    return this.broker.store(subject, toBytes(payload), { ...opts.headers }, opts.msgId);
+    const data = toBytes(payload);
+    const headers = { ...opts.headers };
+    const result = this.broker.store(subject, data, headers, opts.msgId);
+    // As on NATS, a JetStream publish is also a core message: plain subscribers of the subject see it
+    // (duplicates included: de-duplication is the stream's, not the subject's).
+    this.broker.route({ subject, data, headers });
+    return result;
   }
 
   async consume(stream: string, durable: string, handler: DurableHandler, opts: ConsumeOptions): Promise<Consumer> {

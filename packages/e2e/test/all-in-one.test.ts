@@ -3,11 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAllInOne, type AllInOne } from '@acs/app';
+import { createFleet, type Cpe, type SessionResult } from '@acs/cpe-sim';
 import { createLogger } from '@acs/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { describeAcsCore, deviceIdOf, onboardedCpe, startFleet, type AcsUnderTest } from './support/acs-core.js';
 import { compactTr181Model } from './support/compact-model.js';
 import { NbiClient } from './support/nbi-client.js';
+import { waitFor } from './support/poll.js';
 
 describe('end to end: the all-in-one app (SQLite, in-process bus, memory kv)', () => {
   let dataDir: string;
@@ -45,6 +47,47 @@ describe('end to end: the all-in-one app (SQLite, in-process bus, memory kv)', (
     const devices = await acs.nbi.call<{ total: number }>('GET', '/devices?limit=1');
     expect(devices.body.total).toBeGreaterThanOrEqual(200);
   }, 120_000);
+
+  it('pokes with no infrastructure: ?connect=true reaches the CPE, whose 6 CONNECTION REQUEST session runs the task', async () => {
+    const fleet = createFleet({
+      acsUrl: acs.cwmpUrl,
+      count: 1,
+      serialPrefix: 'AIOPOKE',
+      model: compactTr181Model(),
+      username: onboarding.username,
+      password: onboarding.password,
+      connectionRequest: { host: '127.0.0.1' },
+      retry: false,
+      httpTimeoutMs: 20_000,
+    });
+    try {
+      await fleet.start();
+      const cpe = fleet.cpes[0] as Cpe;
+      expect((await cpe.inform([])).error?.message ?? 'ok').toBe('ok');
+      const id = deviceIdOf(cpe);
+      const sessions: SessionResult[] = [];
+      cpe.onSession((r) => sessions.push(r));
+
+      const created = await acs.nbi.call<{ tasks: { id: string }[]; poke: { requestId: string | null } }>('POST', `/devices/${encodeURIComponent(id)}/tasks?connect=true`, {
+        type: 'setParameterValues',
+        args: { parameterList: [{ name: 'Device.ManagementServer.PeriodicInformInterval', value: '1234' }] },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.poke.requestId).toEqual(expect.any(String));
+      const session = await waitFor('the connection-request session', async () => sessions.find((r) => r.events.includes('6 CONNECTION REQUEST')));
+      expect(session.error?.message ?? 'ok').toBe('ok');
+      expect(session.rpcs).toContain('SetParameterValues');
+      const task = await acs.nbi.waitTaskFinished(created.body.tasks[0]?.id ?? '');
+      expect(task.status).toBe('done');
+      expect(await acs.nbi.value(id, 'Device.ManagementServer.PeriodicInformInterval')).toBe('1234');
+
+      // /poke?wait= reports the outcome of a poke the worker performed in this same process.
+      const waited = await acs.nbi.call<{ requestId: string; outcome: string | null; transport: string | null }>('POST', `/devices/${encodeURIComponent(id)}/poke?wait=8`);
+      expect(waited.body).toMatchObject({ outcome: 'accepted', transport: 'http' });
+    } finally {
+      await fleet.stop();
+    }
+  }, 60_000);
 
   it('keeps what it acknowledged across a stop and a restart on the same data dir', async () => {
     const cpe = await onboardedCpe(acs, 'RESTART');
