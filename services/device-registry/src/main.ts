@@ -1,4 +1,5 @@
-// Composition root: configuration, MongoDB store, NATS bus, the registry's endpoints, the NBI, SIGTERM drain.
+// Composition root: configuration, MongoDB store, NATS bus, the registry's endpoints, the poke router, the NBI,
+// SIGTERM drain.
 import { createServer } from 'node:http';
 import { createNatsBus } from '@acs/bus';
 import { ConfigError } from '@acs/config';
@@ -7,6 +8,7 @@ import { createLogger, startTelemetry } from '@acs/telemetry';
 import { policyFromConfig, registryConfig } from './config.js';
 import { createFileTokenStore, createMemoryTokenStore, createNbi, ensureAdminToken } from './nbi/index.js';
 import { createRegistry } from './registry.js';
+import { createPokeRouter } from './router/poke-router.js';
 import { createSecretBox } from './secrets.js';
 import { createMongoDeviceStore } from './store/mongo-device-store.js';
 
@@ -39,6 +41,9 @@ async function main(): Promise<void> {
     await registry.ensureCatchAllType(config.ACS_ONBOARDING_USERNAME, config.ACS_ONBOARDING_PASSWORD);
   }
   await registry.registerEndpoints();
+  // Every replica routes pokes: they share the durable `registry-poke` consumer of the command stream.
+  const router = createPokeRouter({ store, bus, subjects, secretBox, logger });
+  await router.start();
   await bus.flush();
   logger.info({ subjects: Object.keys(registry.endpoints()) }, 'device-registry serving');
 
@@ -69,6 +74,7 @@ async function main(): Promise<void> {
       server.closeIdleConnections();
     });
     // In-flight requests finish before the store closes; new ones go to other replicas.
+    await router.stop().catch((err: unknown) => logger.warn({ err }, 'poke router stop failed'));
     await bus.drain().catch((err: unknown) => logger.warn({ err }, 'bus drain failed'));
     await store.close();
     await telemetry.shutdown();

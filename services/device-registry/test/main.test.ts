@@ -76,6 +76,18 @@ describe('device-registry main', () => {
       );
       const json = decodeJson(reply.data);
       expect(json.ok && json.value).toMatchObject({ ok: true, scope: 'type' });
+
+      // The poke router runs in main too: a poke of a device nobody knows ends in one no_route event.
+      const ghost = deviceIdFromParts('00AA11', 'GW', 'NOBODY');
+      const events: unknown[] = [];
+      client.subscribe(subjects.evt.connreq(ghost), (m) => {
+        const decoded = decodeJson(m.data);
+        if (decoded.ok) events.push(decoded.value);
+      });
+      await client.flush();
+      await client.publishDurable(subjects.cmd.poke, { deviceId: ghost, requestId: 'main-poke-1' }, { msgId: 'main-poke-1' });
+      const event = await until('the no_route event', async () => events[0]);
+      expect(event).toMatchObject({ requestId: 'main-poke-1', deviceId: ghost, transport: 'none', outcome: 'no_route' });
     } finally {
       proc.child.kill('SIGTERM');
     }
