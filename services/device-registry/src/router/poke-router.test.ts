@@ -119,7 +119,8 @@ describe('poke router', () => {
     recording = recordingBus(bus);
     store = createSqliteDeviceStore({ filename: ':memory:' });
     now = NOW;
-    router = createPokeRouter({ store, bus: recording.bus, subjects, secretBox, logger, clock: () => now, retryDelayMs: 10 });
+    // As if every transport's worker were deployed, so fallback plans show; the default is tested on its own.
+    router = createPokeRouter({ store, bus: recording.bus, subjects, secretBox, logger, clock: () => now, retryDelayMs: 10, transports: ['http', 'udp', 'xmpp'] });
     await router.start();
   });
 
@@ -181,6 +182,30 @@ describe('poke router', () => {
     // The same msgId again would be a duplicate: the router used requestId:0.
     expect((await bus.publishDurable(subjects.cmd.connreq.http, {}, { msgId: 'req-1:0' })).duplicate).toBe(true);
     await waitFor('the poke to be acked', () => (pokesLeft() === 0 ? true : undefined));
+  });
+
+  it('by default plans only transports with a deployed worker (HTTP): a UDP-only device gets no_route, never a stranded command', async () => {
+    await router.stop();
+    router = createPokeRouter({ store, bus: recording.bus, subjects, secretBox, logger, clock: () => now, retryDelayMs: 10 });
+    await router.start();
+    await store.upsertDevice(
+      {
+        id: DEVICE,
+        oui: '02A0C5',
+        productClass: 'SimGW',
+        serialNumber: 'SN1',
+        sourceIp: '127.0.0.1',
+        connectionRequest: { udpConnectionRequestAddress: '127.0.0.1:5000' },
+        connectionRequestAuth: { username: 'cr-user', passwordSealed: secretBox.encrypt('cr-pass'), source: 'nbi' },
+      },
+      NOW - 60_000,
+    );
+    const seenEvents = await events();
+    await poke('req-udp-only');
+    const [event] = await waitFor('the no_route event', () => (seenEvents.length > 0 ? seenEvents : undefined));
+    expect(event?.value).toMatchObject({ requestId: 'req-udp-only', transport: 'none', outcome: 'no_route' });
+    expect(event?.value.detail).toContain('udp: no worker for this transport is deployed');
+    expect(stored(broker, subjects.streams.commands.name, subjects.cmd.connreq.udp)).toBe(0);
   });
 
   it('answers a poke for an unknown device with a final no_route event and nothing else', async () => {

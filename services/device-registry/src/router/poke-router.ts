@@ -4,6 +4,10 @@ import { childLogger, createMetrics, type Logger, type Metrics } from '@acs/tele
 import type { DeviceStore } from '../store/device-store.js';
 import type { EpochMs } from '../store/types.js';
 import { planConnectionRequest, type SecretOpener } from './route-plan.js';
+import type { ConnectionRequestTransport } from '../store/types.js';
+
+/** Connection-request workers that exist so far (connreq-http); XMPP and UDP join when their services do. */
+export const DEPLOYED_TRANSPORTS: readonly ConnectionRequestTransport[] = ['http'];
 
 export interface PokeRouterOptions {
   readonly store: DeviceStore;
@@ -23,6 +27,11 @@ export interface PokeRouterOptions {
   /** Pokes routed at once by this replica (default 8); while all are busy no poke is taken. */
   readonly concurrency?: number;
   readonly metrics?: Metrics;
+  /**
+   * Transports whose workers run in this deployment; others are never planned (their commands would wait for a
+   * consumer forever). Default: `['http']`, the only connection-request worker so far.
+   */
+  readonly transports?: readonly ConnectionRequestTransport[];
 }
 
 export interface PokeRouter {
@@ -62,6 +71,7 @@ export function createPokeRouter(options: PokeRouterOptions): PokeRouter {
   const metrics = options.metrics ?? createMetrics('acs.device-registry');
   const routed = metrics.counter('acs.pokes.routed', { description: 'Pokes routed, by first transport (none: no_route)' });
   const concurrency = options.concurrency ?? 8;
+  const transports = options.transports ?? DEPLOYED_TRANSPORTS;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   let consumer: Consumer | undefined;
   let state: 'new' | 'running' | 'stopped' = 'new';
@@ -111,7 +121,7 @@ export function createPokeRouter(options: PokeRouterOptions): PokeRouter {
     const type = device.deviceTypeId === null ? null : await store.getDeviceType(device.deviceTypeId);
     const vpnParam = type?.connectionRequestPolicy.vpn?.hostFromParameter;
     const params = vpnParam ? { [vpnParam]: (await store.getParameters(deviceId, vpnParam)).find((p) => p.path === vpnParam)?.value } : {};
-    const plan = planConnectionRequest({ requestId, device, type, secrets: secretBox, now: receivedAt, params });
+    const plan = planConnectionRequest({ requestId, device, type, secrets: secretBox, now: receivedAt, params, available: transports });
     if ('noRoute' in plan) return noRoute(msg, deviceId, requestId, plan.noRoute, receivedAt, log);
 
     // Before the command goes out, so the Inform the CPE answers with finds it.

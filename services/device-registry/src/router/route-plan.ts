@@ -45,6 +45,11 @@ export interface PlanInput {
   readonly now: EpochMs;
   /** Stored values of the parameters the policy names (e.g. the VPN address parameter), by full path. */
   readonly params?: Readonly<Record<string, string | null | undefined>>;
+  /**
+   * Transports a worker consumes in this deployment (default: all). A command for a transport nobody consumes
+   * would wait in the work-queue stream forever and the poke would never end, so those are skipped, saying so.
+   */
+  readonly available?: readonly ConnectionRequestTransport[];
 }
 
 /** Where an address sits for the NAT rule: loopback is neither private nor public (tests run there). */
@@ -212,7 +217,7 @@ export function planConnectionRequest(input: PlanInput): RoutePlan {
   const commands: PlannedCommand[] = [];
   const skipped: SkippedTransport[] = [];
   for (const transport of policy.transports) {
-    const result = plan[transport]();
+    const result = input.available && !input.available.includes(transport) ? 'no worker for this transport is deployed' : plan[transport]();
     if (typeof result === 'string') skipped.push({ transport, reason: result });
     else commands.push(result);
   }
