@@ -34,6 +34,34 @@ afterEach(async () => {
 const tasksOf = async (cpe: TestCpe) => (await f.store.listTasks({ deviceId: cpeId(cpe), status: ['pending'] })).items;
 
 describe('informRecord', () => {
+  it('learns connection-request credentials a CPE reports in clear, sealed, as the newest source', async () => {
+    await f.registry.recordInform(
+      informRequest(f, GW, {
+        sessionId: 's-learn',
+        events: ['2 PERIODIC'],
+        params: { 'Device.ManagementServer.ConnectionRequestUsername': 'cr-own', 'Device.ManagementServer.ConnectionRequestPassword': 'own-secret' },
+        auth,
+      }),
+    );
+    const learned = (await f.store.getDevice(cpeId(GW)))?.connectionRequestAuth;
+    expect(learned).toMatchObject({ username: 'cr-own', source: 'learned', updatedAt: f.now() });
+    expect(learned?.passwordSealed).not.toContain('own-secret');
+    expect(f.secretBox.decrypt(learned?.passwordSealed ?? '')).toBe('own-secret');
+    const stored = await f.store.getParameters(cpeId(GW), 'Device.ManagementServer.ConnectionRequestPassword');
+    expect(stored.map((p) => p.value)).toEqual(['']);
+
+    // The usual read-back (an empty password) teaches nothing and keeps what is known.
+    await f.registry.recordInform(
+      informRequest(f, GW, {
+        sessionId: 's-learn-2',
+        events: ['2 PERIODIC'],
+        params: { 'Device.ManagementServer.ConnectionRequestUsername': 'cr-own', 'Device.ManagementServer.ConnectionRequestPassword': '' },
+        auth,
+      }),
+    );
+    expect((await f.store.getDevice(cpeId(GW)))?.connectionRequestAuth).toEqual(learned);
+  });
+
   it('names the recent poke an Inform with 6 CONNECTION REQUEST answers, and only then', async () => {
     await f.registry.recordInform(informRequest(f, GW, { sessionId: 's0', events: ['1 BOOT'], auth }));
     await f.store.recordPoke(cpeId(GW), { requestId: 'poke-42', at: f.now() });

@@ -1,3 +1,4 @@
+import { learnConnectionRequestAuth, storableValue } from './learned-credentials.js';
 import { pokeRequestIdFor } from './router/last-poke.js';
 import type { RecordInformReply, RecordInformRequest } from '@acs/contracts';
 import type { RegistryDeps } from './deps.js';
@@ -76,6 +77,8 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
     // A bootstrapped CPE is factory-fresh: the connection-request credentials we set are gone.
     upsert.connectionRequestAuth = null;
   }
+  const learned = learnConnectionRequestAuth(inform.parameterList, deps.secretBox, now);
+  if (learned !== null) upsert.connectionRequestAuth = learned;
   const { device, created } = await store.upsertDevice(upsert, now);
 
   if (bootstrap && !created) {
@@ -86,7 +89,7 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
   if (inform.parameterList.length > 0) {
     await store.upsertParameters(
       device.id,
-      inform.parameterList.map((p) => ({ path: p.name, value: p.value, type: `xsd:${p.type}` })),
+      inform.parameterList.map((p) => ({ path: p.name, value: storableValue(p.name, p.value), type: `xsd:${p.type}` })),
       now,
     );
   }

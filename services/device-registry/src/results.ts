@@ -1,6 +1,7 @@
 import type { RecordResultReply, RecordResultRequest } from '@acs/contracts';
 import type { CpeResponse, Fault as CwmpFault } from '@acs/cwmp';
 import type { RegistryDeps } from './deps.js';
+import { learnConnectionRequestAuth, storableValue } from './learned-credentials.js';
 import { publishTaskDone, publishTaskFault } from './events.js';
 import { subtreeBase } from './store/parameter-paths.js';
 import type { JsonValue, ParameterUpdate, Task } from './store/types.js';
@@ -87,7 +88,12 @@ async function applyResponse(deps: RegistryDeps, task: Task, response: CpeRespon
   const id = task.deviceId;
   switch (response.name) {
     case 'GetParameterValuesResponse': {
-      await store.upsertParameters(id, response.parameterList.map((p) => ({ path: p.name, value: p.value, type: storedType(p.type) })), now);
+      await store.upsertParameters(id, response.parameterList.map((p) => ({ path: p.name, value: storableValue(p.name, p.value), type: storedType(p.type) })), now);
+      const learned = learnConnectionRequestAuth(response.parameterList, deps.secretBox, now);
+      if (learned !== null) {
+        const device = await store.getDevice(id);
+        if (device) await store.upsertDevice({ id, oui: device.oui, productClass: device.productClass, serialNumber: device.serialNumber, connectionRequestAuth: learned }, now);
+      }
       if (task.type === 'refresh') return refreshValuesRead(deps, task, response.parameterList.length, now);
       return { parameters: response.parameterList.length };
     }
@@ -118,7 +124,7 @@ async function applyResponse(deps: RegistryDeps, task: Task, response: CpeRespon
         task.args.parameterList.map((p) => {
           const sealed = sys?.parameterList.find((s) => s.name === p.name)?.sealed === true;
           // Generated secrets never land in the parameter tree in clear.
-          const update: ParameterUpdate = { path: p.name, value: sealed ? '' : p.value };
+          const update: ParameterUpdate = { path: p.name, value: sealed ? '' : storableValue(p.name, p.value) };
           if (p.type !== undefined && xsdLocalName(p.type) !== null) update.type = storedType(p.type);
           return update;
         }),

@@ -47,6 +47,24 @@ describe('each task kind becomes its RPC and its answer is applied', () => {
     expect(done.payload).toMatchObject({ taskId, name: 'GetParameterValues', sessionId: 's1' });
   });
 
+  it('getParameterValues that reports ConnectionRequestUsername/Password in clear teaches them (learned, sealed)', async () => {
+    await queue({ type: 'getParameterValues', args: { parameterNames: ['Device.ManagementServer.'] } });
+    const { taskId } = await next();
+    await answer(taskId, {
+      name: 'GetParameterValuesResponse',
+      parameterList: [
+        { name: 'Device.ManagementServer.ConnectionRequestUsername', value: 'cpe-cr', type: 'string' },
+        { name: 'Device.ManagementServer.ConnectionRequestPassword', value: 'cpe-pass', type: 'string' },
+      ],
+    });
+    const auth = (await f.store.getDevice(ID))?.connectionRequestAuth;
+    expect(auth).toMatchObject({ username: 'cpe-cr', source: 'learned' });
+    expect(f.secretBox.decrypt(auth?.passwordSealed ?? '')).toBe('cpe-pass');
+    // The parameter tree keeps the name, never the password.
+    expect(await param('Device.ManagementServer.ConnectionRequestPassword')).toMatchObject({ value: '' });
+    expect(await param('Device.ManagementServer.ConnectionRequestUsername')).toMatchObject({ value: 'cpe-cr' });
+  });
+
   it('setParameterValues sends the given or the reported type and stores the new values', async () => {
     await f.store.upsertParameters(ID, [{ path: 'Device.ManagementServer.PeriodicInformEnable', value: 'false', type: 'xsd:boolean' }], f.now());
     await queue({
