@@ -1,5 +1,5 @@
 import { deviceIdToParts } from '@acs/contracts';
-import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../store/device-store.js';
+import { DEFAULT_PAGE_LIMIT } from '../store/device-store.js';
 import { hashForBasic, hashForDigest } from '../secrets.js';
 import type { ConnectionRequestAuth, Device } from '../store/types.js';
 import type { NbiContext } from './context.js';
@@ -7,7 +7,7 @@ import { NbiNotFoundError, NbiValidationError } from './errors.js';
 import { defineRoute } from './route-table.js';
 import type { RouteDef } from './route-table.js';
 import { CredentialCreateBody, CredentialListQuery, CredentialListSchema, CredentialSchema } from './schemas.js';
-import { CONNREQ_ID_PREFIX, connreqView, credentialView } from './views.js';
+import { CONNREQ_ID_PREFIX, CONNREQ_TYPE_ID_PREFIX, connreqTypeView, connreqView, credentialView } from './views.js';
 
 export function credentialRoutes(ctx: NbiContext): RouteDef[] {
   const { store } = ctx;
@@ -39,7 +39,14 @@ export function credentialRoutes(ctx: NbiContext): RouteDef[] {
           const device = await store.getDevice(query.deviceId);
           devices = device ? [device] : [];
         } else if (query.deviceTypeId !== undefined) {
+          // The type's own credentials (what devices of the type that have none newer are poked with) come first.
+          const type = await store.getDeviceType(query.deviceTypeId);
+          const own = type ? connreqTypeView(type) : null;
           devices = (await store.listDevices({ deviceTypeId: query.deviceTypeId }, { limit, offset })).items;
+          const items = [...(own && offset === 0 ? [own] : []), ...devices.map(connreqView)].filter(
+            (c) => c !== null && (query.username === undefined || c.username === query.username),
+          );
+          return { status: 200, body: { items } };
         } else {
           throw new NbiValidationError([{ in: 'query', path: ['kind'], message: 'connection-request credentials are listed by deviceId or deviceTypeId', code: 'custom' }]);
         }
@@ -81,34 +88,38 @@ export function credentialRoutes(ctx: NbiContext): RouteDef[] {
           );
           return { status: 201, body: credentialView(credential) };
         }
-        const auth: ConnectionRequestAuth = { username: body.username, passwordSealed: ctx.secretBox.encrypt(body.password) };
+        const now = ctx.clock();
+        // Newest wins between the device's and its type's credentials (the poke router compares updatedAt).
+        const auth: ConnectionRequestAuth = { username: body.username, passwordSealed: ctx.secretBox.encrypt(body.password), updatedAt: now, source: 'nbi' };
         if (scope.kind === 'device') {
           const device = await store.getDevice(scope.deviceId);
           if (!device) throw new NbiNotFoundError('device', scope.deviceId);
           const { device: updated } = await setConnreqAuth(device, auth);
           return { status: 201, body: connreqView(updated) };
         }
-        if (!(await store.getDeviceType(scope.deviceTypeId))) throw new NbiNotFoundError('device type', scope.deviceTypeId);
-        // Types keep no connection-request secret of their own: the devices of the type get it now.
-        let applied = 0;
-        for (let offset = 0; ; offset += MAX_PAGE_LIMIT) {
-          const page = await store.listDevices({ deviceTypeId: scope.deviceTypeId }, { limit: MAX_PAGE_LIMIT, offset });
-          for (const device of page.items) await setConnreqAuth(device, auth);
-          applied += page.items.length;
-          if (page.items.length < MAX_PAGE_LIMIT) break;
-        }
-        return { status: 201, body: { kind: 'connectionRequest', username: body.username, scope, passwordSet: true, applied } };
+        // Kept on the type (CPEs that leave the factory with them): every device of the type, present or future,
+        // is poked with them unless it has newer credentials of its own (set, generated or learned later).
+        const type = await store.updateDeviceType(scope.deviceTypeId, { connectionRequestAuth: { username: auth.username, passwordSealed: auth.passwordSealed, updatedAt: now } }, now);
+        if (!type) throw new NbiNotFoundError('device type', scope.deviceTypeId);
+        return { status: 201, body: connreqTypeView(type) };
       },
     }),
     defineRoute({
       method: 'delete',
       path: '/credentials/{id}',
       tag: 'credentials',
-      summary: 'Delete a CPE→ACS credential, or (id `connreq:<deviceId>`) forget a device\'s connection-request credentials',
-      params: { id: 'credential id, or `connreq:<deviceId>`' },
+      summary: 'Delete a CPE→ACS credential, or forget connection-request credentials (id `connreq:<deviceId>` or `connreq-type:<deviceTypeId>`)',
+      params: { id: 'credential id, `connreq:<deviceId>` or `connreq-type:<deviceTypeId>`' },
       responses: { 204: { description: 'deleted' } },
       async handler({ params }) {
         const id = params.id as string;
+        if (id.startsWith(CONNREQ_TYPE_ID_PREFIX)) {
+          const typeId = id.slice(CONNREQ_TYPE_ID_PREFIX.length);
+          const type = await store.getDeviceType(typeId);
+          if (!type?.connectionRequestAuth) throw new NbiNotFoundError('credential', id);
+          await store.updateDeviceType(typeId, { connectionRequestAuth: null }, ctx.clock());
+          return { status: 204 };
+        }
         if (id.startsWith(CONNREQ_ID_PREFIX)) {
           const device = await store.getDevice(id.slice(CONNREQ_ID_PREFIX.length));
           if (!device?.connectionRequestAuth) throw new NbiNotFoundError('credential', id);

@@ -101,18 +101,22 @@ describe('connection-request credentials', () => {
     expect((await nbi.call('DELETE', `/api/v1/credentials/${encodeURIComponent(`connreq:${DEVICE}`)}`)).status).toBe(404);
   });
 
-  it('gives every device of a type the sealed credentials', async () => {
+  it('keeps a device type\'s connection-request credentials on the type, sealed, for present and future devices', async () => {
     const res = await nbi.call('POST', '/api/v1/credentials', { body: { kind: 'connectionRequest', username: 'acs-type', password: 'cr-Type-2', scope: { kind: 'deviceType', deviceTypeId: typeId } } });
     expect(res.status).toBe(201);
-    expect(res.json).toMatchObject({ applied: 2, passwordSet: true });
-    for (const id of ['00259E-Router-SN2', '00259E-Router-SN3']) {
-      const auth = (await nbi.store.getDevice(id))?.connectionRequestAuth;
-      expect(auth?.username).toBe('acs-type');
-      expect(nbi.secretBox.decrypt(auth!.passwordSealed)).toBe('cr-Type-2');
-    }
+    expect(res.json).toEqual({ kind: 'connectionRequest', id: `connreq-type:${typeId}`, username: 'acs-type', scope: { kind: 'deviceType', deviceTypeId: typeId }, passwordSet: true });
+    const stored = (await nbi.store.getDeviceType(typeId))?.connectionRequestAuth;
+    expect(stored?.username).toBe('acs-type');
+    expect(stored?.passwordSealed).not.toContain('cr-Type-2');
+    expect(nbi.secretBox.decrypt(stored!.passwordSealed)).toBe('cr-Type-2');
+    // Devices keep their own (none here): the router picks the newest of device and type at poke time.
+    expect((await nbi.store.getDevice('00259E-Router-SN2'))?.connectionRequestAuth).toBeNull();
     const listed = await nbi.call('GET', `/api/v1/credentials?kind=connectionRequest&deviceTypeId=${typeId}`);
-    expect(listed.json.items.map((c: { id: string }) => c.id).sort()).toEqual(['connreq:00259E-Router-SN2', 'connreq:00259E-Router-SN3']);
+    expect(listed.json.items.map((c: { id: string }) => c.id)).toEqual([`connreq-type:${typeId}`]);
     expect(listed.text).not.toContain('cr-Type-2');
+    expect(listed.text).not.toContain(stored!.passwordSealed);
+    expect((await nbi.call('DELETE', `/api/v1/credentials/${encodeURIComponent(`connreq-type:${typeId}`)}`)).status).toBe(204);
+    expect((await nbi.store.getDeviceType(typeId))?.connectionRequestAuth).toBeNull();
   });
 
   it('answers 404 for an unknown device and 422 for a listing without scope', async () => {

@@ -269,7 +269,7 @@ export const CredentialCreateBody = named(
         password: password.describe('stored encrypted; never returned'),
         scope: scopeSchema,
       })
-      .describe('What the ACS presents on a connection request to the device (or to every device currently of the type).'),
+      .describe('What the ACS presents on a connection request to the device, or to every device of the type (kept on the type; a device\'s own newer credentials win).'),
   ]),
 );
 
@@ -480,11 +480,10 @@ export const CredentialSchema = named(
     }),
     z.object({
       kind: z.literal('connectionRequest'),
-      id: z.string().optional().describe('`connreq:<deviceId>`, for DELETE; absent for a device-type request'),
+      id: z.string().optional().describe('`connreq:<deviceId>` or `connreq-type:<deviceTypeId>`, for DELETE'),
       username: z.string(),
       scope: scopeView,
       passwordSet: z.literal(true),
-      applied: z.number().int().optional().describe('device-type scope: how many devices of the type now carry it'),
     }),
   ]),
   'Never contains a password or a hash.',

@@ -1,6 +1,6 @@
 // What the NBI shows of stored records: never a password, a hash or a sealed secret.
 import type { DeviceView } from '../store/device-store.js';
-import type { Credential, Device, Task } from '../store/types.js';
+import type { Credential, Device, DeviceType, Task } from '../store/types.js';
 
 export const REDACTED = '[REDACTED]';
 
@@ -87,6 +87,8 @@ export function credentialView(c: Credential): CpeCredentialOut {
 }
 
 export const CONNREQ_ID_PREFIX = 'connreq:';
+/** Id of a device type's own connection-request credentials (for DELETE). */
+export const CONNREQ_TYPE_ID_PREFIX = 'connreq-type:';
 
 export interface ConnreqCredentialOut {
   kind: 'connectionRequest';
@@ -94,7 +96,6 @@ export interface ConnreqCredentialOut {
   username: string;
   scope: Credential['scope'];
   passwordSet: true;
-  applied?: number;
 }
 
 export function connreqView(device: Device): ConnreqCredentialOut | null {
@@ -104,6 +105,17 @@ export function connreqView(device: Device): ConnreqCredentialOut | null {
     id: CONNREQ_ID_PREFIX + device.id,
     username: device.connectionRequestAuth.username,
     scope: { kind: 'device', deviceId: device.id },
+    passwordSet: true,
+  };
+}
+
+export function connreqTypeView(type: DeviceType): ConnreqCredentialOut | null {
+  if (!type.connectionRequestAuth) return null;
+  return {
+    kind: 'connectionRequest',
+    id: CONNREQ_TYPE_ID_PREFIX + type.id,
+    username: type.connectionRequestAuth.username,
+    scope: { kind: 'deviceType', deviceTypeId: type.id },
     passwordSet: true,
   };
 }
