@@ -81,9 +81,13 @@ describe('end to end: the all-in-one app (SQLite, in-process bus, memory kv)', (
       expect(task.status).toBe('done');
       expect(await acs.nbi.value(id, 'Device.ManagementServer.PeriodicInformInterval')).toBe('1234');
 
-      // /poke?wait= reports the outcome of a poke the worker performed in this same process.
-      const waited = await acs.nbi.call<{ requestId: string; outcome: string | null; transport: string | null }>('POST', `/devices/${encodeURIComponent(id)}/poke?wait=8`);
-      expect(waited.body).toMatchObject({ outcome: 'accepted', transport: 'http' });
+      // /poke?wait= reports the outcome of a poke the worker performed in this same process, and the session it opened.
+      const waited = await acs.nbi.call<{ requestId: string; outcome: string | null; transport: string | null; session: { sessionId: string } | null }>(
+        'POST',
+        `/devices/${encodeURIComponent(id)}/poke?wait=8`,
+      );
+      expect(waited.status).toBe(200);
+      expect(waited.body).toMatchObject({ outcome: 'accepted', transport: 'http', session: { sessionId: expect.any(String) }, timedOut: false });
     } finally {
       await fleet.stop();
     }

@@ -247,7 +247,7 @@ describe('end to end: pokes through the router and the HTTP connection-request w
     });
     const waited = await call('POST', `/devices/${encodeURIComponent(id)}/poke?wait=10`);
     expect(waited.status).toBe(200);
-    expect(waited.body).toMatchObject({ deviceId: id, outcome: 'accepted', transport: 'http' });
+    expect(waited.body).toMatchObject({ deviceId: id, outcome: 'accepted', transport: 'http', session: { sessionId: expect.any(String) }, timedOut: false });
   });
 
   it('auth_failed: a CPE that refuses our Digest answer gets one attempt, no retry, and no session', async () => {

@@ -158,19 +158,21 @@ export function deviceRoutes(ctx: NbiContext): RouteDef[] {
       method: 'post',
       path: '/devices/{id}/poke',
       tag: 'devices',
-      summary: 'Connection request: ask the device to open a session now (?wait=<s> waits for the outcome)',
+      summary: 'Connection request: ask the device to open a session now (?wait=<s> waits for the outcome and the session start)',
       params: ID,
       query: PokeQuery,
       responses: {
-        200: { description: 'the outcome of the connection request', schema: PokeResultSchema },
-        202: { description: 'sent; the outcome did not arrive within ?wait (or was not awaited)', schema: PokeResultSchema },
+        200: { description: 'the outcome and, when accepted, the session it opened, with latencies', schema: PokeResultSchema },
+        202: { description: 'sent, not awaited (no ?wait): the requestId to follow', schema: PokeResultSchema },
+        408: { description: '?wait ran out first: what is known so far (the poke goes on)', schema: PokeResultSchema },
       },
       async handler({ params, query, signal }) {
         requireBus(ctx);
         const id = params.id as string;
         await mustGet(id);
-        const result = await poke(ctx, id, (query.wait ?? 0) * 1_000, signal);
-        return { status: result.outcome === null ? 202 : 200, body: result };
+        const waitMs = (query.wait ?? 0) * 1_000;
+        const result = await poke(ctx, id, waitMs, signal);
+        return { status: waitMs === 0 ? 202 : result.timedOut ? 408 : 200, body: result };
       },
     }),
   ];

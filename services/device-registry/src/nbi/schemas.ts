@@ -84,7 +84,7 @@ export const ConnectQuery = z.strictObject({
 });
 
 export const PokeQuery = z.strictObject({
-  wait: queryInt(0, 60).optional().describe('seconds to wait for the connection-request outcome (0: do not wait)'),
+  wait: queryInt(0, 60).optional().describe('seconds to wait for the outcome and, when accepted, the session start (0: do not wait)'),
 });
 
 export const TASK_STATUSES = ['pending', 'running', 'done', 'fault', 'cancelled'] as const;
@@ -438,8 +438,13 @@ export const PokeResultSchema = named(
     deviceId: z.string(),
     outcome: z.string().nullable().describe('accepted, auth_failed, unreachable, timeout, rejected, no_route; null: not known within ?wait'),
     transport: z.string().nullable(),
-    latencyMs: z.number().nullable(),
+    latencyMs: z.number().nullable().describe('the worker\'s latency for the outcome'),
     detail: z.string().optional(),
+    session: z
+      .object({ sessionId: z.string(), startedAt: z.string(), latencyMs: z.number().describe('from the poke to the session start') })
+      .nullable()
+      .describe('the session the CPE opened with 6 CONNECTION REQUEST for this poke; null: not (yet) seen'),
+    timedOut: z.boolean().describe('?wait ended before the outcome (and, when accepted, the session start) came'),
   }),
 );
 

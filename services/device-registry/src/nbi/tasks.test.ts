@@ -148,11 +148,52 @@ describe('POST /devices/{id}/poke', () => {
       // An unrelated event first: it must not be taken for ours.
       worker.publish(subjects.evt.connreq(deviceId), { requestId: 'someone-else', deviceId, transport: 'udp', outcome: 'timeout', latencyMs: 1 });
       worker.publish(subjects.evt.connreq(deviceId), { requestId, deviceId, transport: 'http', outcome: 'accepted', latencyMs: 12 });
+      // The CPE's sessions: another one first, then the one answering this poke.
+      const started = { deviceId, startedAt: new Date().toISOString(), eventCodes: ['6 CONNECTION REQUEST'] };
+      worker.publish(subjects.evt.sessionStarted(deviceId), { ...started, sessionId: 'other', requestId: 'someone-else' });
+      worker.publish(subjects.evt.sessionStarted(deviceId), { ...started, sessionId: 'sess-1', requestId });
     }, { ackWaitMs: 5_000, maxDeliver: 1, filterSubject: subjects.cmd.poke });
     try {
       const res = await nbi.call('POST', `/api/v1/devices/${enc(OTHER)}/poke?wait=5`);
       expect(res.status).toBe(200);
-      expect(PokeResultSchema.parse(res.json)).toMatchObject({ deviceId: OTHER, outcome: 'accepted', transport: 'http', latencyMs: 12 });
+      expect(PokeResultSchema.parse(res.json)).toMatchObject({
+        deviceId: OTHER,
+        outcome: 'accepted',
+        transport: 'http',
+        latencyMs: 12,
+        session: { sessionId: 'sess-1', latencyMs: expect.any(Number) },
+        timedOut: false,
+      });
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it('answers 408 with what it knows when ?wait runs out: accepted, but no session yet', async () => {
+    const consumer = await worker.consume(subjects.streams.commands.name, 'test-pokes', async (msg) => {
+      const parsed = decodePayload(msg.data, parsePokeCommand);
+      await msg.ack();
+      if (parsed.ok) worker.publish(subjects.evt.connreq(parsed.value.deviceId), { ...parsed.value, transport: 'http', outcome: 'accepted', latencyMs: 7 });
+    }, { ackWaitMs: 5_000, maxDeliver: 1, filterSubject: subjects.cmd.poke });
+    try {
+      const res = await nbi.call('POST', `/api/v1/devices/${enc(OTHER)}/poke?wait=1`);
+      expect(res.status).toBe(408);
+      expect(PokeResultSchema.parse(res.json)).toMatchObject({ outcome: 'accepted', latencyMs: 7, session: null, timedOut: true });
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it('answers 200 at once for a failed outcome: no session will come', async () => {
+    const consumer = await worker.consume(subjects.streams.commands.name, 'test-pokes', async (msg) => {
+      const parsed = decodePayload(msg.data, parsePokeCommand);
+      await msg.ack();
+      if (parsed.ok) worker.publish(subjects.evt.connreq(parsed.value.deviceId), { ...parsed.value, transport: 'http', outcome: 'auth_failed', detail: '401 after authenticating', latencyMs: 9 });
+    }, { ackWaitMs: 5_000, maxDeliver: 1, filterSubject: subjects.cmd.poke });
+    try {
+      const res = await nbi.call('POST', `/api/v1/devices/${enc(OTHER)}/poke?wait=30`);
+      expect(res.status).toBe(200);
+      expect(PokeResultSchema.parse(res.json)).toMatchObject({ outcome: 'auth_failed', detail: '401 after authenticating', session: null, timedOut: false });
     } finally {
       await consumer.stop();
     }
