@@ -1,4 +1,4 @@
-import type { DeviceTypeInput, DeviceTypePatch } from '../store/types.js';
+import type { DeviceType, DeviceTypeInput, DeviceTypePatch } from '../store/types.js';
 import type { NbiContext } from './context.js';
 import { NbiNotFoundError } from './errors.js';
 import { defineRoute } from './route-table.js';
@@ -6,6 +6,14 @@ import type { RouteDef } from './route-table.js';
 import { DeviceTypeCreateBody, DeviceTypeListSchema, DeviceTypeSchema, DeviceTypeUpdateBody } from './schemas.js';
 
 const ID = { id: 'device type id' };
+
+type DeviceTypeOut = Omit<DeviceType, 'connectionRequestAuth'> & { connectionRequestAuth: { username: string; passwordSet: true; updatedAt: number } | null };
+
+/** Never the sealed password of the type-level connection-request credentials. */
+function deviceTypeView(type: DeviceType): DeviceTypeOut {
+  const { connectionRequestAuth: auth, ...rest } = type;
+  return { ...rest, connectionRequestAuth: auth ? { username: auth.username, passwordSet: true, updatedAt: auth.updatedAt } : null };
+}
 
 export function deviceTypeRoutes(ctx: NbiContext): RouteDef[] {
   const { store } = ctx;
@@ -17,7 +25,7 @@ export function deviceTypeRoutes(ctx: NbiContext): RouteDef[] {
       summary: 'List device types, by name',
       responses: { 200: { description: 'every device type', schema: DeviceTypeListSchema } },
       async handler() {
-        return { status: 200, body: { items: await store.listDeviceTypes() } };
+        return { status: 200, body: { items: (await store.listDeviceTypes()).map(deviceTypeView) } };
       },
     }),
     defineRoute({
@@ -30,7 +38,7 @@ export function deviceTypeRoutes(ctx: NbiContext): RouteDef[] {
       async handler({ params }) {
         const type = await store.getDeviceType(params.id as string);
         if (!type) throw new NbiNotFoundError('device type', params.id as string);
-        return { status: 200, body: type };
+        return { status: 200, body: deviceTypeView(type) };
       },
     }),
     defineRoute({
@@ -43,7 +51,7 @@ export function deviceTypeRoutes(ctx: NbiContext): RouteDef[] {
       responses: { 201: { description: 'the new device type', schema: DeviceTypeSchema } },
       async handler({ body }) {
         const type = await store.createDeviceType(body as DeviceTypeInput, ctx.clock());
-        return { status: 201, body: type, headers: { Location: `/api/v1/device-types/${encodeURIComponent(type.id)}` } };
+        return { status: 201, body: deviceTypeView(type), headers: { Location: `/api/v1/device-types/${encodeURIComponent(type.id)}` } };
       },
     }),
     defineRoute({
@@ -58,7 +66,7 @@ export function deviceTypeRoutes(ctx: NbiContext): RouteDef[] {
       async handler({ params, body }) {
         const type = await store.updateDeviceType(params.id as string, body as DeviceTypePatch, ctx.clock());
         if (!type) throw new NbiNotFoundError('device type', params.id as string);
-        return { status: 200, body: type };
+        return { status: 200, body: deviceTypeView(type) };
       },
     }),
     defineRoute({

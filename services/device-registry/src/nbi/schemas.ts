@@ -302,6 +302,35 @@ const connreqPolicy = z.strictObject({
   passwordLength: z.number().int().min(12).max(256).default(24),
 });
 
+const CONNREQ_TRANSPORTS = ['http', 'udp', 'xmpp'] as const;
+
+const connreqRouting = z
+  .strictObject({
+    transports: z
+      .array(z.enum(CONNREQ_TRANSPORTS))
+      .max(3)
+      .refine((list) => new Set(list).size === list.length, 'a transport appears twice')
+      .optional()
+      .describe('order of preference (default http, udp, xmpp); transports a device cannot use are left out at poke time'),
+    deadlineMs: z.number().int().min(1_000).max(600_000).optional().describe('a poke not accepted within this time ends `timeout` (default 30000)'),
+    allowBasicAuth: z.boolean().optional().describe('HTTP Basic when the CPE asks for it; the password then travels readable (default false)'),
+    vpn: z
+      .strictObject({
+        hostFromParameter: parameterPath.optional().describe('parameter holding the VPN-side address, e.g. Device.X_VPN.IPAddress'),
+        useSourceIp: z.boolean().optional().describe('else the source address of the last session'),
+        egress: z
+          .strictObject({
+            localAddress: z.union([z.ipv4(), z.ipv6()]).optional().describe('local address the worker binds'),
+            proxyUrl: z.url({ protocol: /^https?$/ }).max(NAME_MAX).optional().describe('HTTP proxy the worker goes through'),
+          })
+          .optional(),
+      })
+      .nullable()
+      .optional()
+      .describe('rewrite the ConnectionRequestURL host to the VPN-side address (port and path kept)'),
+  })
+  .describe('How pokes reach devices of the type (see the router README); fields left out take the defaults.');
+
 const deviceTypeFields = {
   name: z.string().trim().min(1).max(128),
   match: match.optional(),
@@ -320,6 +349,7 @@ const deviceTypeFields = {
     })
     .optional(),
   connectionRequestCredentials: connreqPolicy.optional(),
+  connectionRequestPolicy: connreqRouting.optional(),
 };
 
 export const DeviceTypeCreateBody = named('DeviceTypeCreateBody', z.strictObject({ id: idSchema.optional(), ...deviceTypeFields }));
@@ -507,6 +537,22 @@ export const DeviceTypeSchema = named(
     onboarding: z.boolean(),
     profile: z.array(z.object({ path: z.string(), value: z.string(), type: z.string() })),
     connectionRequestCredentials: z.object({ mode: z.enum(['generate', 'none']), usernameTemplate: z.string(), passwordLength: z.number().int() }),
+    connectionRequestPolicy: z.object({
+      transports: z.array(z.enum(CONNREQ_TRANSPORTS)),
+      deadlineMs: z.number().int(),
+      allowBasicAuth: z.boolean(),
+      vpn: z
+        .object({
+          hostFromParameter: z.string().optional(),
+          useSourceIp: z.boolean().optional(),
+          egress: z.object({ localAddress: z.string().optional(), proxyUrl: z.string().optional() }).optional(),
+        })
+        .nullable(),
+    }),
+    connectionRequestAuth: z
+      .object({ username: z.string(), passwordSet: z.literal(true), updatedAt: epochMs })
+      .nullable()
+      .describe('type-level connection-request credentials (set with POST /credentials kind=connectionRequest); the password is never returned'),
     createdAt: epochMs,
     updatedAt: epochMs,
   }),
