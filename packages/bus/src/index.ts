@@ -34,3 +34,4 @@ export { createMemoryBus, MemoryBroker, MemoryBus } from './memory-bus.js';
 export type { MemoryBusOptions } from './memory-bus.js';
 export { createNatsBus, NatsBus } from './nats-bus.js';
 export type { NatsBusOptions } from './nats-bus.js';
+export { deadLetter } from './dead-letter.js';

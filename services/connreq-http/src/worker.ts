@@ -1,8 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Bus, Consumer, DurableMessage } from '@acs/bus';
+import { deadLetter as moveToDeadLetter, type Bus, type Consumer, type DurableMessage } from '@acs/bus';
 import {
   DURABLE_CONSUMERS,
-  ERROR_CODES,
   decodePayload,
   parseConnreqHttpCommand,
   type ConnreqAttempt,
@@ -125,19 +124,8 @@ export function createConnreqHttpWorker(options: ConnreqHttpWorkerOptions): Conn
   };
 
   async function deadLetter(msg: DurableMessage, message: string, issues: DeadLetter['issues']): Promise<void> {
-    const letter: DeadLetter = {
-      subject: msg.subject,
-      reason: ERROR_CODES.INVALID_PAYLOAD,
-      message,
-      ...(issues === undefined ? {} : { issues }),
-      payloadBase64: Buffer.from(msg.data).toString('base64'),
-      headers: Object.fromEntries(Object.entries(msg.headers).map(([k, v]) => [k, [v]])),
-      deliveryCount: msg.deliveryCount,
-      receivedAt: new Date(clock.now()).toISOString(),
-    };
-    await bus.publishDurable(subjects.deadLetter(msg.subject), letter, { msgId: `${msg.stream}:${msg.seq}` });
+    await moveToDeadLetter(bus, subjects, msg, { message, ...(issues === undefined ? {} : { issues }), receivedAt: new Date(clock.now()) });
     logger.warn({ subject: msg.subject, seq: msg.seq, reason: message }, 'invalid connreq.http command dead-lettered');
-    await msg.term();
   }
 
   /** Tries the command until it succeeds, fails for good, or its time is up. */

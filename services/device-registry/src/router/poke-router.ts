@@ -1,5 +1,5 @@
-import type { Bus, BusHeaders, Consumer, DurableMessage } from '@acs/bus';
-import { DURABLE_CONSUMERS, ERROR_CODES, decodePayload, parsePokeCommand, type ConnreqEvent, type DeadLetter, type Subjects } from '@acs/contracts';
+import { deadLetter as moveToDeadLetter, type Bus, type BusHeaders, type Consumer, type DurableMessage } from '@acs/bus';
+import { DURABLE_CONSUMERS, decodePayload, parsePokeCommand, type ConnreqEvent, type DeadLetter, type Subjects } from '@acs/contracts';
 import { childLogger, createMetrics, type Logger, type Metrics } from '@acs/telemetry';
 import type { DeviceStore } from '../store/device-store.js';
 import type { EpochMs } from '../store/types.js';
@@ -79,19 +79,8 @@ export function createPokeRouter(options: PokeRouterOptions): PokeRouter {
   const inFlight = new Set<Promise<void>>();
 
   async function deadLetter(msg: DurableMessage, message: string, issues: DeadLetter['issues']): Promise<void> {
-    const letter: DeadLetter = {
-      subject: msg.subject,
-      reason: ERROR_CODES.INVALID_PAYLOAD,
-      message,
-      ...(issues === undefined ? {} : { issues }),
-      payloadBase64: Buffer.from(msg.data).toString('base64'),
-      headers: Object.fromEntries(Object.entries(msg.headers).map(([k, v]) => [k, [v]])),
-      deliveryCount: msg.deliveryCount,
-      receivedAt: new Date(clock()).toISOString(),
-    };
-    await bus.publishDurable(subjects.deadLetter(msg.subject), letter, { msgId: `${msg.stream}:${msg.seq}` });
+    await moveToDeadLetter(bus, subjects, msg, { message, ...(issues === undefined ? {} : { issues }), receivedAt: new Date(clock()) });
     logger.warn({ subject: msg.subject, seq: msg.seq, reason: message }, 'invalid poke dead-lettered');
-    await msg.term();
   }
 
   async function noRoute(msg: DurableMessage, deviceId: string, requestId: string, detail: string, receivedAt: EpochMs, log: Logger): Promise<void> {
