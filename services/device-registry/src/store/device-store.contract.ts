@@ -261,6 +261,20 @@ export function describeDeviceStoreContract(name: string, makeStore: () => Promi
         });
       });
 
+      it('keeps names with characters a document database reserves, and merges one path given twice field by field', async () => {
+        const odd = ['Device.X_$Vendor.Value', 'Device.X_100%.Value', 'Device.X_100%2e.Value', '$Device.Leading', 'Device.Empty..Name'];
+        await store.upsertParameters(dev, odd.map((path) => ({ path, value: path })), T0);
+        await store.upsertParameters(dev, [{ path: 'Device.NameOnly' }], T0);
+        await store.upsertParameters(dev, [{ path: 'Device.Twice', value: 'first', type: 'xsd:string' }, { path: 'Device.Twice', value: 'second' }], T0);
+        const params = byPath(await store.getParameters(dev));
+        for (const path of odd) expect(params.get(path)).toMatchObject({ path, value: path });
+        expect(params.get('Device.NameOnly')).toEqual({ path: 'Device.NameOnly', value: null, type: null, writable: null, object: false, notification: null, accessList: null, readAt: null });
+        expect(params.get('Device.Twice')).toMatchObject({ value: 'second', type: 'xsd:string' });
+        expect((await store.getParameters(dev, 'Device.X_100%')).map((p) => p.path)).toEqual(['Device.X_100%.Value']);
+        expect(await store.deleteParameterSubtree(dev, 'Device.X_$Vendor.')).toBe(1);
+        expect(byPath(await store.getParameters(dev)).has('Device.X_$Vendor.Value')).toBe(false);
+      });
+
       it('refuses parameters for an unknown device', async () => {
         await expect(store.upsertParameters('missing', [{ path: 'Device.X', value: '1' }], T0)).rejects.toBeInstanceOf(StoreNotFoundError);
       });

@@ -3,7 +3,7 @@ import type { AnyBulkWriteOperation, Connection, Model } from 'mongoose';
 import { StoreConflictError, StoreNotFoundError, StoreUnavailableError, resolvePage } from './device-store.js';
 import type { CredentialFilter, DeviceFilter, DeviceListOptions, DeviceStore, DeviceView, FaultFilter, Page, PageResult, TaskFilter } from './device-store.js';
 import { pickDeviceType } from './device-type-match.js';
-import { escapeRegExp, missingInstancePaths, subtreeBase } from './parameter-paths.js';
+import { inSubtree, missingInstancePaths } from './parameter-paths.js';
 import { connectionRequestPolicy, newCredential, newDeviceType, newFault, newTask, normaliseTags, patchDeviceType, scopeId, stampConnectionRequestAuth } from './records.js';
 import { cancel, claim, complete, fail, progress, release, requeue } from './task-transitions.js';
 import type {
@@ -61,18 +61,30 @@ interface DeviceDoc {
   updatedAt: number;
 }
 
-interface ParameterDoc {
-  /** parameterId(deviceId, path): writes address one document by _id, which every MongoDB-wire server serves fast. */
+/**
+ * All parameters of one device in one document, keyed by escaped path (GenieACS keeps a device's tree in
+ * one document too). Every read and write addresses the document by `_id`, the one access FerretDB v1
+ * serves without scanning the collection, and an Inform or a GPV answer of 1,000 values is one `$set` of
+ * just those fields rather than 1,000 statements. Limit: MongoDB's 16 MiB per document, some 80,000
+ * parameters at ~200 bytes each, far above the largest vendor dump (4,413).
+ */
+interface ParameterTreeDoc {
+  /** The device id. */
   _id: string;
-  deviceId: string;
-  path: string;
-  value?: string | null;
-  type?: string | null;
-  writable?: boolean | null;
-  object: boolean;
-  notification?: number | null;
-  accessList?: string[] | null;
-  readAt?: number | null;
+  p?: Record<string, StoredParameter>;
+}
+
+/** One parameter's fields; absent ones read as their initial values (see parameterFields). */
+interface StoredParameter {
+  v?: string | null;
+  t?: string | null;
+  w?: boolean | null;
+  o?: boolean;
+  n?: number | null;
+  a?: string[] | null;
+  r?: number | null;
+  /** Present only so that an update naming no field still creates the entry. */
+  e?: true;
 }
 
 interface CredentialDoc {
@@ -180,22 +192,13 @@ deviceSchema.index({ tags: 1 });
 deviceSchema.index({ lastInformAt: 1 });
 deviceSchema.index({ deviceTypeId: 1 });
 
-const parameterSchema = new Schema<ParameterDoc>(
+const parameterTreeSchema = new Schema<ParameterTreeDoc>(
   {
     _id: { type: String, required: true },
-    deviceId: { type: String, required: true },
-    path: { type: String, required: true },
-    value: nullableString,
-    type: nullableString,
-    writable: { type: Boolean, default: null },
-    object: { type: Boolean, required: true },
-    notification: nullableNumber,
-    accessList: { type: [String], default: null },
-    readAt: nullableNumber,
+    p: { type: Schema.Types.Mixed, default: {} },
   },
-  { ...OPTS, collection: 'parameters' },
+  { ...OPTS, collection: 'parameterTrees' },
 );
-parameterSchema.index({ deviceId: 1, path: 1 }, { unique: true });
 
 const credentialSchema = new Schema<CredentialDoc>(
   {
@@ -317,17 +320,36 @@ function toDevice(d: DeviceDoc): Device {
   };
 }
 
-function toParameter(d: ParameterDoc): Parameter {
+function toParameter(path: string, d: StoredParameter): Parameter {
   return {
-    path: d.path,
-    value: d.value ?? null,
-    type: d.type ?? null,
-    writable: d.writable ?? null,
-    object: d.object,
-    notification: (d.notification ?? null) as Parameter['notification'],
-    accessList: d.accessList ?? null,
-    readAt: d.readAt ?? null,
+    path,
+    value: d.v ?? null,
+    type: d.t ?? null,
+    writable: d.w ?? null,
+    object: d.o ?? path.endsWith('.'),
+    notification: (d.n ?? null) as Parameter['notification'],
+    accessList: d.a ?? null,
+    readAt: d.r ?? null,
   };
+}
+
+/** The device's parameters in path order, those in the subtree of any of `prefixes` (undefined: all). */
+function treeParameters(doc: ParameterTreeDoc | null, prefixes?: readonly string[]): Parameter[] {
+  const out: Parameter[] = [];
+  for (const [key, stored] of Object.entries(doc?.p ?? {})) {
+    const path = unescapeKey(key);
+    if (prefixes === undefined || prefixes.some((prefix) => inSubtree(path, prefix))) out.push(toParameter(path, stored));
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+// Field names may hold neither `.` (a path separator to MongoDB) nor a leading `$`; `%` escapes itself.
+function escapeKey(path: string): string {
+  return path.replace(/[%.$\0]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function unescapeKey(key: string): string {
+  return key.replace(/%([0-9a-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 function toCredential(d: CredentialDoc): Credential {
@@ -412,39 +434,22 @@ function isDuplicateKey(err: unknown): boolean {
 
 const UNAVAILABLE = new Set(['MongooseServerSelectionError', 'MongoNetworkError', 'MongoServerSelectionError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoNetworkTimeoutError']);
 
-/** A path condition for the subtree at `prefix` (see DeviceStore): exact name or anchored regex. */
-function subtreeCondition(prefix: string | undefined): Record<string, unknown> {
-  if (!prefix) return {};
-  return { $or: [{ path: prefix }, { path: { $regex: `^${escapeRegExp(subtreeBase(prefix))}` } }] };
-}
-
-function parameterId(deviceId: string, path: string): string {
-  // JSON keeps the pair unambiguous whatever characters either part holds.
-  return JSON.stringify([deviceId, path]);
-}
-
-/** `$set` for the fields an update carries, initial values for the ones it leaves out. */
-function parameterFields(u: ParameterUpdate, readAt: EpochMs): { set: Record<string, unknown>; onInsert: Record<string, unknown> } {
+/** `$set` paths for the fields an update carries; absent ones keep what is stored (or read as initial). */
+function parameterSet(key: string, u: ParameterUpdate, readAt: EpochMs): Record<string, unknown> {
   const set: Record<string, unknown> = {};
-  const onInsert: Record<string, unknown> = {};
-  const field = (key: string, value: unknown, initial: unknown) => {
-    if (value === undefined) onInsert[key] = initial;
-    else set[key] = value;
+  const field = (name: keyof StoredParameter, value: unknown) => {
+    if (value !== undefined) set[`p.${key}.${name}`] = value;
   };
-  field('value', u.value, null);
-  field('type', u.type, null);
-  field('writable', u.writable, null);
-  field('object', u.object, u.path.endsWith('.'));
-  field('notification', u.notification, null);
-  field('accessList', u.accessList, null);
-  field('readAt', u.value === undefined ? undefined : readAt, null);
-  return { set, onInsert };
+  field('v', u.value);
+  field('t', u.type);
+  field('w', u.writable);
+  field('o', u.object);
+  field('n', u.notification);
+  field('a', u.accessList);
+  field('r', u.value === undefined ? undefined : readAt);
+  if (Object.keys(set).length === 0) set[`p.${key}.e`] = true;
+  return set;
 }
-
-// FerretDB v1 (the test server) stops answering an update command carrying ~100 statements;
-// 50 per bulkWrite keeps it responsive and costs MongoDB only a few more round trips.
-const BULK_CHUNK = 50;
-const ID_QUERY_CHUNK = 1_000;
 
 // Optimistic retries of a task transition before reporting the race as lost.
 const TRANSITION_ATTEMPTS = 5;
@@ -459,7 +464,7 @@ const TRANSITION_ATTEMPTS = 5;
  */
 export class MongoDeviceStore implements DeviceStore {
   private readonly devices: Model<DeviceDoc>;
-  private readonly parameters: Model<ParameterDoc>;
+  private readonly parameterTrees: Model<ParameterTreeDoc>;
   private readonly credentials: Model<CredentialDoc>;
   private readonly deviceTypes: Model<DeviceTypeDoc>;
   private readonly tasks: Model<TaskDoc>;
@@ -467,7 +472,7 @@ export class MongoDeviceStore implements DeviceStore {
 
   private constructor(private readonly conn: Connection) {
     this.devices = conn.model<DeviceDoc>('Device', deviceSchema);
-    this.parameters = conn.model<ParameterDoc>('Parameter', parameterSchema);
+    this.parameterTrees = conn.model<ParameterTreeDoc>('ParameterTree', parameterTreeSchema);
     this.credentials = conn.model<CredentialDoc>('Credential', credentialSchema);
     this.deviceTypes = conn.model<DeviceTypeDoc>('DeviceType', deviceTypeSchema);
     this.tasks = conn.model<TaskDoc>('Task', taskSchema);
@@ -489,7 +494,7 @@ export class MongoDeviceStore implements DeviceStore {
       const store = new MongoDeviceStore(conn);
       const models: { createCollection(): Promise<unknown>; createIndexes(): Promise<unknown> }[] = [
         store.devices,
-        store.parameters,
+        store.parameterTrees,
         store.credentials,
         store.deviceTypes,
         store.tasks,
@@ -575,19 +580,9 @@ export class MongoDeviceStore implements DeviceStore {
       ]);
       const items: DeviceView[] = docs.map(toDevice);
       if (options.projection && items.length > 0) {
-        const prefixes = options.projection;
-        const pathMatch = prefixes.some((p) => p === '') ? {} : { $or: prefixes.map((p) => subtreeCondition(p)) };
-        const params = await this.parameters
-          .find({ deviceId: { $in: items.map((d) => d.id) }, ...pathMatch })
-          .sort({ deviceId: 1, path: 1 })
-          .lean<ParameterDoc[]>();
-        const byDevice = new Map<string, Parameter[]>();
-        for (const p of params) {
-          const list = byDevice.get(p.deviceId) ?? [];
-          list.push(toParameter(p));
-          byDevice.set(p.deviceId, list);
-        }
-        for (const item of items) item.parameters = byDevice.get(item.id) ?? [];
+        const prefixes = options.projection.some((p) => p === '') ? undefined : options.projection;
+        // One `_id` read per device of the page: the page is small, and `_id` is what every server serves fast.
+        for (const item of items) item.parameters = treeParameters(await this.tree(item.id), prefixes);
       }
       return { items, total };
     });
@@ -596,7 +591,7 @@ export class MongoDeviceStore implements DeviceStore {
   async deleteDevice(id: string): Promise<boolean> {
     return this.op(async () => {
       // Dependents first: if we crash midway the device is still there to delete again.
-      await this.parameters.deleteMany({ deviceId: id });
+      await this.parameterTrees.deleteOne({ _id: id });
       await this.tasks.deleteMany({ deviceId: id });
       await this.faults.deleteMany({ deviceId: id });
       await this.credentials.deleteMany({ scopeKind: 'device', scopeId: id });
@@ -636,75 +631,46 @@ export class MongoDeviceStore implements DeviceStore {
   async upsertParameters(deviceId: string, updates: ParameterUpdate[], readAt: EpochMs): Promise<void> {
     return this.op(async () => {
       if (!(await this.devices.exists({ _id: deviceId }))) throw new StoreNotFoundError('device', deviceId);
-      // Merge repeated paths so one batch never carries two writes of one key.
-      const merged = new Map<string, ParameterUpdate>();
-      for (const u of updates) merged.set(u.path, { ...merged.get(u.path), ...u });
-      const ids = [...merged.keys()].map((path) => parameterId(deviceId, path));
-      const existing = new Set<string>();
-      for (let i = 0; i < ids.length; i += ID_QUERY_CHUNK) {
-        const found = await this.parameters.find({ _id: { $in: ids.slice(i, i + ID_QUERY_CHUNK) } }, { _id: 1 }).lean<{ _id: string }[]>();
-        for (const f of found) existing.add(f._id);
-      }
-      const inserts: ParameterDoc[] = [];
-      const changes: AnyBulkWriteOperation<ParameterDoc>[] = [];
-      for (const u of merged.values()) {
-        const _id = parameterId(deviceId, u.path);
-        const { set, onInsert } = parameterFields(u, readAt);
-        if (existing.has(_id)) {
-          if (Object.keys(set).length > 0) changes.push({ updateOne: { filter: { _id }, update: { $set: set } } });
-        } else {
-          inserts.push({ _id, deviceId, path: u.path, ...onInsert, ...set } as ParameterDoc);
-        }
-      }
-      if (inserts.length > 0) {
-        try {
-          await this.parameters.insertMany(inserts, { ordered: false });
-        } catch (err) {
-          if (!isDuplicateKey(err)) throw err;
-          // Someone else created some of them meanwhile: redo the new ones as upserts (idempotent).
-          for (const doc of inserts) {
-            const u = merged.get(doc.path) as ParameterUpdate;
-            const { set, onInsert } = parameterFields(u, readAt);
-            const update: Record<string, unknown> = { $setOnInsert: { deviceId, path: u.path, ...onInsert } };
-            if (Object.keys(set).length > 0) update.$set = set;
-            changes.push({ updateOne: { filter: { _id: doc._id }, update, upsert: true } });
-          }
-        }
-      }
-      for (let i = 0; i < changes.length; i += BULK_CHUNK) await this.parameters.bulkWrite(changes.slice(i, i + BULK_CHUNK), { ordered: false });
+      if (updates.length === 0) return;
+      const set: Record<string, unknown> = {};
+      // Later updates of one path win field by field, as applying them one after another would.
+      for (const u of updates) Object.assign(set, parameterSet(escapeKey(u.path), u, readAt));
+      await this.treeCollection().updateOne({ _id: deviceId }, { $set: set }, { upsert: true });
     });
   }
 
   async getParameters(deviceId: string, prefix?: string): Promise<Parameter[]> {
-    return this.op(async () => {
-      const docs = await this.parameters
-        .find({ deviceId, ...subtreeCondition(prefix) })
-        .sort({ path: 1 })
-        .lean<ParameterDoc[]>();
-      return docs.map(toParameter);
-    });
+    return this.op(async () => treeParameters(await this.tree(deviceId), prefix ? [prefix] : undefined));
   }
 
   async deleteParameterSubtree(deviceId: string, prefix: string): Promise<number> {
-    return this.op(async () => (await this.parameters.deleteMany({ deviceId, ...subtreeCondition(prefix) })).deletedCount);
+    return this.op(async () => this.unsetPaths(deviceId, treeParameters(await this.tree(deviceId), [prefix]).map((p) => p.path)));
   }
 
   async pruneMissingInstances(deviceId: string, parentPath: string, presentPaths: string[]): Promise<number> {
     return this.op(async () => {
       // Validates parentPath before touching the database.
       missingInstancePaths(parentPath, presentPaths, []);
-      const stored = await this.parameters.find({ deviceId, ...subtreeCondition(parentPath) }, { path: 1 }).lean<{ path: string }[]>();
-      const doomed = missingInstancePaths(
-        parentPath,
-        presentPaths,
-        stored.map((p) => p.path),
-      );
-      let removed = 0;
-      for (let i = 0; i < doomed.length; i += 500) {
-        removed += (await this.parameters.deleteMany({ deviceId, path: { $in: doomed.slice(i, i + 500) } })).deletedCount;
-      }
-      return removed;
+      const stored = treeParameters(await this.tree(deviceId), [parentPath]).map((p) => p.path);
+      return this.unsetPaths(deviceId, missingInstancePaths(parentPath, presentPaths, stored));
     });
+  }
+
+  // The driver's collection: updates address escaped field names under `p`, which mongoose need not cast.
+  private treeCollection(): mongoose.mongo.Collection<ParameterTreeDoc> {
+    return this.parameterTrees.collection as unknown as mongoose.mongo.Collection<ParameterTreeDoc>;
+  }
+
+  private async tree(deviceId: string): Promise<ParameterTreeDoc | null> {
+    return this.treeCollection().findOne({ _id: deviceId });
+  }
+
+  private async unsetPaths(deviceId: string, paths: string[]): Promise<number> {
+    if (paths.length === 0) return 0;
+    const unset: Record<string, ''> = {};
+    for (const path of paths) unset[`p.${escapeKey(path)}`] = '';
+    await this.treeCollection().updateOne({ _id: deviceId }, { $unset: unset });
+    return paths.length;
   }
 
   // ---- credentials ----
