@@ -32,7 +32,7 @@ function connectionRequestFrom(values: Map<string, string>, root: DataModelRoot)
 
 /** Tasks of the device that are queued or running (what de-duplication looks at). */
 export async function openTasks(deps: RegistryDeps, deviceId: string): Promise<Task[]> {
-  return (await deps.store.listTasks({ deviceId, status: ['pending', 'running'] }, { limit: 1000 })).items;
+  return deps.store.openTasks(deviceId);
 }
 
 /**
@@ -115,7 +115,7 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
  */
 async function housekeeping(deps: RegistryDeps, deviceId: string, sessionId: string, now: number): Promise<void> {
   const { store } = deps;
-  const running = (await store.listTasks({ deviceId, status: ['running'] }, { limit: 1000 })).items;
+  const running = (await store.openTasks(deviceId)).filter((t) => t.status === 'running');
   for (const task of running) {
     const progress = progressOf(task);
     if (progress?.phase === 'transfer') {

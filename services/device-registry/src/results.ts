@@ -257,7 +257,7 @@ async function failWith(deps: RegistryDeps, task: Task, fault: { code: string; m
 export async function reconcileTransfer(deps: RegistryDeps, deviceId: string, commandKey: string, fault: { faultCode: number; faultString: string }, result: JsonValue, sessionId: string): Promise<Task | null> {
   const { store } = deps;
   const now = deps.clock();
-  const running = (await store.listTasks({ deviceId, status: ['running'] }, { limit: 1000 })).items;
+  const running = (await store.openTasks(deviceId)).filter((t) => t.status === 'running');
   const task = running.find((t) => {
     const p = progressOf(t);
     return t.type === 'download' && p?.phase === 'transfer' && p.commandKey === commandKey;

@@ -17,7 +17,8 @@ export async function nextAction(deps: RegistryDeps, req: NextActionRequest): Pr
   const { store } = deps;
   const now = deps.clock();
 
-  const running = (await store.listTasks({ deviceId: req.deviceId, status: ['running'] }, { limit: 1000 })).items;
+  const open = await store.openTasks(req.deviceId);
+  const running = open.filter((t) => t.status === 'running');
   for (const task of running) {
     const p = progressOf(task);
     if (task.type !== 'refresh' || p?.sessionId !== req.sessionId || p.phase !== 'values' || p.remaining.length === 0) continue;
@@ -27,7 +28,7 @@ export async function nextAction(deps: RegistryDeps, req: NextActionRequest): Pr
     return { action: 'rpc', rpc: taskToRpc(updated, { secretBox: deps.secretBox, reportedType: () => null, progress: batch }), taskId: task.id };
   }
 
-  const queued = (await store.listTasks({ deviceId: req.deviceId, status: ['pending'] }, { limit: 1000 })).items;
+  const queued = open.filter((t) => t.status === 'pending');
   const expired = (t: Task) => t.expiresAt !== null && t.expiresAt <= now;
   // Expiry is a store-wide sweep: run it only when this device has something to expire.
   if (queued.some(expired)) await store.expireTasks(now);

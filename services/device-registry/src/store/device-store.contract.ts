@@ -518,6 +518,39 @@ export function describeDeviceStoreContract(name: string, makeStore: () => Promi
         await expect(store.createTasks(dev, [{ id: first[0]?.id, type: 'reboot', args: {} }], T0)).rejects.toBeInstanceOf(StoreConflictError);
       });
 
+      it('lists the open tasks of one device in queue order as they start, finish and come back', async () => {
+        const ids = async () => (await store.openTasks(dev)).map((t) => `${t.type}:${t.status}`);
+        expect(await store.openTasks(dev)).toEqual([]);
+        expect(await store.openTasks('missing')).toEqual([]);
+        const [a, b, c, d] = await store.createTasks(
+          dev,
+          [
+            { type: 'reboot', args: {} },
+            { type: 'getRPCMethods', args: {} },
+            { type: 'factoryReset', args: {} },
+            { type: 'scheduleInform', args: { delaySeconds: 1, commandKey: 'x' }, expiresAt: T0 + 10 },
+          ],
+          T0,
+        );
+        await store.createTasks('00259E-GW500-T2', [{ type: 'reboot', args: {} }], T0);
+        if (!a || !b || !c || !d) throw new Error('expected four tasks');
+        // A duplicate id is refused and leaves the queue as it was.
+        await expect(store.createTasks(dev, [{ id: a.id, type: 'reboot', args: {} }], T0)).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await ids()).toEqual(['reboot:pending', 'getRPCMethods:pending', 'factoryReset:pending', 'scheduleInform:pending']);
+
+        await store.claimTask(a.id, T0 + 1);
+        await store.claimTask(b.id, T0 + 1);
+        await store.completeTask(b.id, null, T0 + 2);
+        await store.cancelTask(c.id, T0 + 2);
+        expect(await store.expireTasks(T0 + 20)).toBe(1);
+        expect(await ids()).toEqual(['reboot:running']);
+
+        expect(await store.requeueTask(c.id, T0 + 3)).toMatchObject({ status: 'pending' });
+        await store.releaseTask(a.id, T0 + 3);
+        expect(await ids()).toEqual(['reboot:pending', 'factoryReset:pending']);
+        expect((await store.openTasks('00259E-GW500-T2')).map((t) => t.type)).toEqual(['reboot']);
+      });
+
       it('runs the oldest pending task: claim once, complete, then the next', async () => {
         const [a, b] = await store.createTasks(
           dev,

@@ -203,6 +203,11 @@ export interface TaskRepo {
   getTask(id: string): Promise<Task | null>;
   /** Ordered by device, then queue position (not priority). */
   listTasks(filter: TaskFilter, page?: Page): Promise<PageResult<Task>>;
+  /**
+   * The device's pending and running tasks in queue order (expired ones included until expireTasks ran):
+   * what a session looks at on every request, so adapters serve it without scanning other devices' tasks.
+   */
+  openTasks(deviceId: string): Promise<Task[]>;
   /** The device's pending, unexpired task with the highest priority, then first in queue order; null: nothing to run. */
   nextRunnableTask(deviceId: string, now: EpochMs): Promise<Task | null>;
   /** pending → running and attempts + 1, atomically; null when another session got it first. */

@@ -4,7 +4,7 @@ import { StoreConflictError, StoreNotFoundError, StoreUnavailableError, resolveP
 import type { CredentialFilter, DeviceFilter, DeviceListOptions, DeviceStore, DeviceView, FaultFilter, Page, PageResult, TaskFilter } from './device-store.js';
 import { pickDeviceType } from './device-type-match.js';
 import { inSubtree, missingInstancePaths } from './parameter-paths.js';
-import { connectionRequestPolicy, newCredential, newDeviceType, newFault, newTask, normaliseTags, patchDeviceType, scopeId, stampConnectionRequestAuth } from './records.js';
+import { connectionRequestPolicy, newCredential, newDeviceType, newFault, newId, newTask, normaliseTags, patchDeviceType, scopeId, stampConnectionRequestAuth } from './records.js';
 import { cancel, claim, complete, fail, progress, release, requeue } from './task-transitions.js';
 import type {
   Credential,
@@ -57,6 +57,11 @@ interface DeviceDoc {
   connectionRequestAuth?: (Omit<NonNullable<Device['connectionRequestAuth']>, 'updatedAt' | 'source'> & Partial<NonNullable<Device['connectionRequestAuth']>>) | null;
   lastPoke?: LastPoke | null;
   taskSeq?: number;
+  /**
+   * Ids of the device's pending and running tasks: a superset kept beside taskSeq so that a session reads
+   * its queue by `_id` (see openTasks). Missing on documents written before it existed.
+   */
+  openTaskIds?: string[];
   createdAt: number;
   updatedAt: number;
 }
@@ -180,6 +185,7 @@ const deviceSchema = new Schema<DeviceDoc>(
     connectionRequestAuth: mixed,
     lastPoke: mixed,
     taskSeq: { type: Number, default: 0 },
+    openTaskIds: { type: [String], default: undefined },
     createdAt: { type: Number, required: true },
     updatedAt: { type: Number, required: true },
   },
@@ -420,6 +426,10 @@ function toFault(d: FaultDoc): Fault {
   };
 }
 
+function isOpen(status: string): boolean {
+  return status === 'pending' || status === 'running';
+}
+
 function withoutId<T extends { id: string }>(record: T): Omit<T, 'id'> & { _id: string } {
   const { id, ...rest } = record;
   return { _id: id, ...rest };
@@ -538,7 +548,7 @@ export class MongoDeviceStore implements DeviceStore {
       for (const key of optional) if (input[key] !== undefined) set[key] = input[key];
       if (input.connectionRequestAuth !== undefined) set.connectionRequestAuth = stampConnectionRequestAuth(input.connectionRequestAuth, now);
       for (const [key, value] of Object.entries(input.connectionRequest ?? {})) if (value !== undefined) set[`connectionRequest.${key}`] = value;
-      const update = { $set: set, $setOnInsert: { createdAt: now, tags: [], taskSeq: 0 } };
+      const update = { $set: set, $setOnInsert: { createdAt: now, tags: [], taskSeq: 0, openTaskIds: [] } };
       let created: boolean;
       try {
         created = (await this.devices.updateOne({ _id: input.id }, update, { upsert: true })).upsertedCount === 1;
@@ -795,22 +805,57 @@ export class MongoDeviceStore implements DeviceStore {
 
   async createTasks(deviceId: string, inputs: TaskInput[], now: EpochMs): Promise<Task[]> {
     return this.op(async () => {
-      // Reserve a block of queue positions atomically on the device document.
-      const reserved = await this.devices
-        .findOneAndUpdate({ _id: deviceId }, { $inc: { taskSeq: inputs.length } }, { returnDocument: 'after' })
-        .lean<{ taskSeq: number }>();
-      if (!reserved) throw new StoreNotFoundError('device', deviceId);
-      const first = reserved.taskSeq - inputs.length + 1;
-      const tasks = inputs.map((input, i) => newTask(deviceId, first + i, input, now));
-      if (tasks.length === 0) return [];
+      if (inputs.length === 0) return [];
+      const ids = inputs.map((input) => input.id ?? newId());
+      // Reserve a block of queue positions and index the ids in one atomic update of the device document;
+      // ids whose insert then fails are dropped by openTasks.
+      const before = await this.devices
+        .findOneAndUpdate({ _id: deviceId }, { $inc: { taskSeq: inputs.length }, $push: { openTaskIds: { $each: ids } } }, { returnDocument: 'before' })
+        .lean<{ taskSeq?: number; openTaskIds?: string[] }>();
+      if (!before) throw new StoreNotFoundError('device', deviceId);
+      const first = (before.taskSeq ?? 0) + 1;
+      const tasks = inputs.map((input, i) => newTask(deviceId, first + i, { ...input, id: ids[i] }, now));
       try {
         await this.tasks.insertMany(tasks.map(withoutId), { ordered: true });
       } catch (err) {
         if (isDuplicateKey(err)) throw new StoreConflictError('task', tasks.map((t) => t.id).join(','), { cause: err });
         throw err;
       }
+      // A device written before the index existed: its earlier open tasks join the ids just pushed.
+      if (before.openTaskIds === undefined) await this.backfillOpenTasks(deviceId);
       return tasks;
     });
+  }
+
+  async openTasks(deviceId: string): Promise<Task[]> {
+    return this.op(async () => {
+      const device = await this.devices.findById(deviceId, { openTaskIds: 1 }).lean<{ openTaskIds?: string[] }>();
+      if (!device) return [];
+      if (device.openTaskIds === undefined) return this.backfillOpenTasks(deviceId);
+      const open: Task[] = [];
+      const stale: string[] = [];
+      // One `_id` read per entry: a device has a handful of open tasks, and `_id` is what every server serves fast.
+      for (const id of new Set(device.openTaskIds)) {
+        const doc = await this.tasks.findById(id).lean<TaskDoc>();
+        if (doc && isOpen(doc.status)) open.push(toTask(doc));
+        else stale.push(id);
+      }
+      if (stale.length > 0) {
+        await this.devices.updateOne({ _id: deviceId }, { $pullAll: { openTaskIds: stale } });
+        // A requeue may have reopened one between our read and the pull: put those back.
+        for (const id of stale) {
+          const doc = await this.tasks.findById(id).lean<TaskDoc>();
+          if (doc && isOpen(doc.status)) await this.devices.updateOne({ _id: deviceId }, { $addToSet: { openTaskIds: id } });
+        }
+      }
+      return open.sort((a, b) => a.seq - b.seq);
+    });
+  }
+
+  private async backfillOpenTasks(deviceId: string): Promise<Task[]> {
+    const docs = await this.tasks.find({ deviceId, status: { $in: ['pending', 'running'] } }).sort({ seq: 1 }).lean<TaskDoc[]>();
+    await this.devices.updateOne({ _id: deviceId }, { $addToSet: { openTaskIds: { $each: docs.map((d) => d._id) } } });
+    return docs.map(toTask);
   }
 
   async getTask(id: string): Promise<Task | null> {
@@ -859,7 +904,13 @@ export class MongoDeviceStore implements DeviceStore {
         if (!next) return unchanged === 'current' ? task : null;
         const { _id, ...fields } = withoutId(next);
         const res = await this.tasks.updateOne({ _id, status: task.status, attempts: task.attempts, updatedAt: task.updatedAt }, { $set: fields });
-        if (res.matchedCount === 1) return next;
+        if (res.matchedCount === 1) {
+          if (isOpen(task.status) !== isOpen(next.status)) {
+            const change = isOpen(next.status) ? { $addToSet: { openTaskIds: _id } } : { $pull: { openTaskIds: _id } };
+            await this.devices.updateOne({ _id: next.deviceId }, change);
+          }
+          return next;
+        }
       }
       return null;
     });
@@ -894,13 +945,14 @@ export class MongoDeviceStore implements DeviceStore {
   }
 
   async expireTasks(now: EpochMs): Promise<number> {
-    return this.op(async () => {
-      const res = await this.tasks.updateMany(
-        { status: 'pending', expiresAt: { $ne: null, $lte: now } },
-        { $set: { status: 'cancelled', cancelReason: 'expired', finishedAt: now, updatedAt: now } },
-      );
-      return res.modifiedCount;
-    });
+    const due = await this.op(() => this.tasks.find({ status: 'pending', expiresAt: { $ne: null, $lte: now } }, { _id: 1 }).lean<{ _id: string }[]>());
+    let expired = 0;
+    // One transition each, so every expired task also leaves its device's openTaskIds.
+    for (const { _id } of due) {
+      const done = await this.transition(_id, (t) => (t.status === 'pending' && t.expiresAt !== null && t.expiresAt <= now ? cancel(t, 'expired', now) : null));
+      if (done) expired++;
+    }
+    return expired;
   }
 
   // ---- faults ----

@@ -582,6 +582,11 @@ export class SqliteDeviceStore implements DeviceStore {
     return { items: rows.map((r) => JSON.parse(r.doc) as Task), total };
   }
 
+  async openTasks(deviceId: string): Promise<Task[]> {
+    const rows = this.sql(`SELECT doc FROM tasks WHERE device_id = ? AND status IN ('pending', 'running') ORDER BY seq`).all(deviceId) as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc) as Task);
+  }
+
   async nextRunnableTask(deviceId: string, now: EpochMs): Promise<Task | null> {
     const row = this.stmt.nextTask.get(deviceId, now);
     return row ? (JSON.parse(row.doc) as Task) : null;

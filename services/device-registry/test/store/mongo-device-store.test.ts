@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import mongoose from 'mongoose';
 import { freePort, startFerretDb } from '@acs/testkit';
 import type { FerretDbServer } from '@acs/testkit';
 import { describeDeviceStoreContract } from '../../src/store/device-store.contract.js';
@@ -31,6 +32,25 @@ describe('MongoDeviceStore specifics', () => {
       expect((await b.upsertDevice({ id: 'OUI-PC-SN', oui: 'OUI', productClass: 'PC', serialNumber: 'SN' }, 2)).created).toBe(false);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('finds the open tasks of a device written before it kept their ids', async () => {
+    const dbName = freshDbName();
+    const store = await createMongoDeviceStore({ uri: server.url, dbName });
+    const raw = new mongoose.mongo.MongoClient(server.url);
+    try {
+      const id = 'OUI-PC-OLD';
+      await store.upsertDevice({ id, oui: 'OUI', productClass: 'PC', serialNumber: 'OLD' }, 1);
+      const [first] = await store.createTasks(id, [{ type: 'reboot', args: {} }], 1);
+      await raw.db(dbName).collection<{ _id: string }>('devices').updateOne({ _id: id }, { $unset: { openTaskIds: '' } });
+      expect((await store.openTasks(id)).map((t) => t.id)).toEqual([first?.id]);
+      // And a device whose first task after the upgrade is queued: earlier ones join it.
+      await raw.db(dbName).collection<{ _id: string }>('devices').updateOne({ _id: id }, { $unset: { openTaskIds: '' } });
+      const [second] = await store.createTasks(id, [{ type: 'getRPCMethods', args: {} }], 2);
+      expect((await store.openTasks(id)).map((t) => t.id)).toEqual([first?.id, second?.id]);
+    } finally {
+      await Promise.all([store.close(), raw.close()]);
     }
   });
 
