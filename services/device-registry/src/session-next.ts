@@ -34,10 +34,9 @@ export async function nextAction(deps: RegistryDeps, req: NextActionRequest): Pr
   if (queued.some(expired)) await store.expireTasks(now);
   const pending = queued.filter((t) => !expired(t) && progressOf(t)?.sessionId !== req.sessionId).sort(byPriorityThenQueue);
   for (const candidate of pending) {
-    const claimed = await store.claimTask(candidate.id, now);
-    if (claimed === null) continue; // another replica or session won it
-    const progress: TaskProgress = { sessionId: req.sessionId, phase: claimed.type === 'refresh' ? 'names' : 'rpc' };
-    const task = (await store.setTaskProgress(claimed.id, toJson(progress), now)) ?? claimed;
+    const progress: TaskProgress = { sessionId: req.sessionId, phase: candidate.type === 'refresh' ? 'names' : 'rpc' };
+    const task = await store.claimTask(candidate.id, now, toJson(progress));
+    if (task === null) continue; // another replica or session won it
     try {
       const rpc = taskToRpc(task, { secretBox: deps.secretBox, reportedType: await typeLookup(deps, task), progress });
       deps.logger.debug({ deviceId: req.deviceId, sessionId: req.sessionId, taskId: task.id, rpc: rpc.name }, 'task handed out');

@@ -571,7 +571,8 @@ export function describeDeviceStoreContract(name: string, makeStore: () => Promi
         expect(await store.claimTask('missing', T0)).toBeNull();
 
         // A session that ended early gives the task back.
-        await store.claimTask(b?.id ?? '', T0 + 5);
+        expect(await store.claimTask(b?.id ?? '', T0 + 5, { sessionId: 's1', phase: 'rpc' })).toMatchObject({ status: 'running', progress: { sessionId: 's1', phase: 'rpc' } });
+        expect((await store.getTask(b?.id ?? ''))?.progress).toEqual({ sessionId: 's1', phase: 'rpc' });
         expect(await store.nextRunnableTask(dev, T0 + 5)).toBeNull();
         expect(await store.releaseTask(b?.id ?? '', T0 + 6)).toMatchObject({ status: 'pending', attempts: 1 });
         expect((await store.nextRunnableTask(dev, T0 + 6))?.id).toBe(b?.id);

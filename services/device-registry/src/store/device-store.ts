@@ -210,8 +210,8 @@ export interface TaskRepo {
   openTasks(deviceId: string): Promise<Task[]>;
   /** The device's pending, unexpired task with the highest priority, then first in queue order; null: nothing to run. */
   nextRunnableTask(deviceId: string, now: EpochMs): Promise<Task | null>;
-  /** pending → running and attempts + 1, atomically; null when another session got it first. */
-  claimTask(id: string, now: EpochMs): Promise<Task | null>;
+  /** pending → running and attempts + 1 (and progress, when given), atomically; null when another session got it first. */
+  claimTask(id: string, now: EpochMs, progress?: JsonValue | null): Promise<Task | null>;
   /** running → pending, e.g. when a session ended before the RPC was answered. */
   releaseTask(id: string, now: EpochMs): Promise<Task | null>;
   /** running → done with the RPC's result. */

@@ -1,5 +1,5 @@
 import mongoose, { Schema } from 'mongoose';
-import type { AnyBulkWriteOperation, Connection, Model } from 'mongoose';
+import type { Connection, Model } from 'mongoose';
 import { StoreConflictError, StoreNotFoundError, StoreUnavailableError, resolvePage } from './device-store.js';
 import type { CredentialFilter, DeviceFilter, DeviceListOptions, DeviceStore, DeviceView, FaultFilter, Page, PageResult, TaskFilter } from './device-store.js';
 import { pickDeviceType } from './device-type-match.js';
@@ -34,7 +34,17 @@ export interface MongoDeviceStoreOptions {
   dbName?: string;
   /** How long to wait for a server before an operation fails (default 10 s). */
   serverSelectionTimeoutMS?: number;
+  /**
+   * How a task transition guards against a concurrent one. `filter` (MongoDB): the update's filter pins
+   * the fields the transition read, atomically. `read-check-write` (FerretDB v1): the filter is `_id`
+   * alone, the check is the read just before. FerretDB applies neither atomically, and scans the whole
+   * collection for any filter other than `{_id}`; sessions of one device are serialised by the gateway's
+   * device lock either way. Default: chosen from the server's buildInfo.
+   */
+  conditionalWrites?: ConditionalWrites;
 }
+
+export type ConditionalWrites = 'filter' | 'read-check-write';
 
 // Documents as stored. Times are epoch ms numbers, like the domain records; absent values may
 // come back missing or null, so every reader normalises with `?? null`.
@@ -426,6 +436,26 @@ function toFault(d: FaultDoc): Fault {
   };
 }
 
+/**
+ * One document by `_id` through findAndModify: FerretDB v1 (SQLite) serves that by index, where its
+ * `update` command with the same filter costs time in proportion to the collection. Same result on MongoDB.
+ */
+async function writeById<T>(
+  model: Model<T>,
+  id: string,
+  update: Record<string, unknown>,
+  upsert = false,
+): Promise<{ matched: boolean; upserted: boolean; after: T | null }> {
+  const collection = model.collection as unknown as mongoose.mongo.Collection<{ _id: string }>;
+  const res = await collection.findOneAndUpdate({ _id: id }, update, { upsert, returnDocument: 'after', includeResultMetadata: true });
+  return { matched: res.lastErrorObject?.updatedExisting === true, upserted: res.lastErrorObject?.upserted !== undefined, after: res.value as T | null };
+}
+
+async function serverConditionalWrites(conn: Connection): Promise<ConditionalWrites> {
+  const info = await conn.getClient().db('admin').command({ buildInfo: 1 });
+  return typeof info.ferretdbVersion === 'string' ? 'read-check-write' : 'filter';
+}
+
 function isOpen(status: string): boolean {
   return status === 'pending' || status === 'running';
 }
@@ -480,7 +510,11 @@ export class MongoDeviceStore implements DeviceStore {
   private readonly tasks: Model<TaskDoc>;
   private readonly faults: Model<FaultDoc>;
 
-  private constructor(private readonly conn: Connection) {
+  private constructor(
+    private readonly conn: Connection,
+    /** What open() chose (or was told): see MongoDeviceStoreOptions.conditionalWrites. */
+    readonly conditionalWrites: ConditionalWrites,
+  ) {
     this.devices = conn.model<DeviceDoc>('Device', deviceSchema);
     this.parameterTrees = conn.model<ParameterTreeDoc>('ParameterTree', parameterTreeSchema);
     this.credentials = conn.model<CredentialDoc>('Credential', credentialSchema);
@@ -501,7 +535,7 @@ export class MongoDeviceStore implements DeviceStore {
     });
     try {
       await conn.asPromise();
-      const store = new MongoDeviceStore(conn);
+      const store = new MongoDeviceStore(conn, options.conditionalWrites ?? (await serverConditionalWrites(conn)));
       const models: { createCollection(): Promise<unknown>; createIndexes(): Promise<unknown> }[] = [
         store.devices,
         store.parameterTrees,
@@ -549,18 +583,16 @@ export class MongoDeviceStore implements DeviceStore {
       if (input.connectionRequestAuth !== undefined) set.connectionRequestAuth = stampConnectionRequestAuth(input.connectionRequestAuth, now);
       for (const [key, value] of Object.entries(input.connectionRequest ?? {})) if (value !== undefined) set[`connectionRequest.${key}`] = value;
       const update = { $set: set, $setOnInsert: { createdAt: now, tags: [], taskSeq: 0, openTaskIds: [] } };
-      let created: boolean;
+      let written: Awaited<ReturnType<typeof writeById<DeviceDoc>>>;
       try {
-        created = (await this.devices.updateOne({ _id: input.id }, update, { upsert: true })).upsertedCount === 1;
+        written = await writeById(this.devices, input.id, update, true);
       } catch (err) {
         // Two first Informs raced on the insert; the loser's write is now a plain update.
         if (!isDuplicateKey(err)) throw err;
-        await this.devices.updateOne({ _id: input.id }, update);
-        created = false;
+        written = { ...(await writeById(this.devices, input.id, update)), upserted: false };
       }
-      const doc = await this.devices.findById(input.id).lean<DeviceDoc>();
-      if (!doc) throw new StoreNotFoundError('device', input.id);
-      return { device: toDevice(doc), created };
+      if (!written.after) throw new StoreNotFoundError('device', input.id);
+      return { device: toDevice(written.after), created: written.upserted };
     });
   }
 
@@ -640,12 +672,13 @@ export class MongoDeviceStore implements DeviceStore {
 
   async upsertParameters(deviceId: string, updates: ParameterUpdate[], readAt: EpochMs): Promise<void> {
     return this.op(async () => {
-      if (!(await this.devices.exists({ _id: deviceId }))) throw new StoreNotFoundError('device', deviceId);
-      if (updates.length === 0) return;
       const set: Record<string, unknown> = {};
       // Later updates of one path win field by field, as applying them one after another would.
       for (const u of updates) Object.assign(set, parameterSet(escapeKey(u.path), u, readAt));
-      await this.treeCollection().updateOne({ _id: deviceId }, { $set: set }, { upsert: true });
+      // A device with a tree exists (deleteDevice drops the tree first); only a first write looks further.
+      if (updates.length > 0 && (await writeById(this.parameterTrees, deviceId, { $set: set })).matched) return;
+      if (!(await this.devices.exists({ _id: deviceId }))) throw new StoreNotFoundError('device', deviceId);
+      if (updates.length > 0) await writeById(this.parameterTrees, deviceId, { $set: set }, true);
     });
   }
 
@@ -679,7 +712,7 @@ export class MongoDeviceStore implements DeviceStore {
     if (paths.length === 0) return 0;
     const unset: Record<string, ''> = {};
     for (const path of paths) unset[`p.${escapeKey(path)}`] = '';
-    await this.treeCollection().updateOne({ _id: deviceId }, { $unset: unset });
+    await writeById(this.parameterTrees, deviceId, { $unset: unset });
     return paths.length;
   }
 
@@ -822,16 +855,17 @@ export class MongoDeviceStore implements DeviceStore {
         throw err;
       }
       // A device written before the index existed: its earlier open tasks join the ids just pushed.
-      if (before.openTaskIds === undefined) await this.backfillOpenTasks(deviceId);
+      // (taskSeq 0: it never had a task, nothing to add. FerretDB v1 drops the empty array of $setOnInsert.)
+      if (before.openTaskIds === undefined && (before.taskSeq ?? 0) > 0) await this.backfillOpenTasks(deviceId);
       return tasks;
     });
   }
 
   async openTasks(deviceId: string): Promise<Task[]> {
     return this.op(async () => {
-      const device = await this.devices.findById(deviceId, { openTaskIds: 1 }).lean<{ openTaskIds?: string[] }>();
+      const device = await this.devices.findById(deviceId, { openTaskIds: 1, taskSeq: 1 }).lean<{ openTaskIds?: string[]; taskSeq?: number }>();
       if (!device) return [];
-      if (device.openTaskIds === undefined) return this.backfillOpenTasks(deviceId);
+      if (device.openTaskIds === undefined) return (device.taskSeq ?? 0) > 0 ? this.backfillOpenTasks(deviceId) : [];
       const open: Task[] = [];
       const stale: string[] = [];
       // One `_id` read per entry: a device has a handful of open tasks, and `_id` is what every server serves fast.
@@ -841,11 +875,11 @@ export class MongoDeviceStore implements DeviceStore {
         else stale.push(id);
       }
       if (stale.length > 0) {
-        await this.devices.updateOne({ _id: deviceId }, { $pullAll: { openTaskIds: stale } });
+        await writeById(this.devices, deviceId, { $pullAll: { openTaskIds: stale } });
         // A requeue may have reopened one between our read and the pull: put those back.
         for (const id of stale) {
           const doc = await this.tasks.findById(id).lean<TaskDoc>();
-          if (doc && isOpen(doc.status)) await this.devices.updateOne({ _id: deviceId }, { $addToSet: { openTaskIds: id } });
+          if (doc && isOpen(doc.status)) await writeById(this.devices, deviceId, { $addToSet: { openTaskIds: id } });
         }
       }
       return open.sort((a, b) => a.seq - b.seq);
@@ -854,7 +888,7 @@ export class MongoDeviceStore implements DeviceStore {
 
   private async backfillOpenTasks(deviceId: string): Promise<Task[]> {
     const docs = await this.tasks.find({ deviceId, status: { $in: ['pending', 'running'] } }).sort({ seq: 1 }).lean<TaskDoc[]>();
-    await this.devices.updateOne({ _id: deviceId }, { $addToSet: { openTaskIds: { $each: docs.map((d) => d._id) } } });
+    await writeById(this.devices, deviceId, { $addToSet: { openTaskIds: { $each: docs.map((d) => d._id) } } });
     return docs.map(toTask);
   }
 
@@ -903,11 +937,14 @@ export class MongoDeviceStore implements DeviceStore {
         const next = step(task);
         if (!next) return unchanged === 'current' ? task : null;
         const { _id, ...fields } = withoutId(next);
-        const res = await this.tasks.updateOne({ _id, status: task.status, attempts: task.attempts, updatedAt: task.updatedAt }, { $set: fields });
-        if (res.matchedCount === 1) {
+        const matched =
+          this.conditionalWrites === 'filter'
+            ? (await this.tasks.updateOne({ _id, status: task.status, attempts: task.attempts, updatedAt: task.updatedAt }, { $set: fields })).matchedCount === 1
+            : (await writeById(this.tasks, _id, { $set: fields })).matched;
+        if (matched) {
           if (isOpen(task.status) !== isOpen(next.status)) {
             const change = isOpen(next.status) ? { $addToSet: { openTaskIds: _id } } : { $pull: { openTaskIds: _id } };
-            await this.devices.updateOne({ _id: next.deviceId }, change);
+            await writeById(this.devices, next.deviceId, change);
           }
           return next;
         }
@@ -916,8 +953,8 @@ export class MongoDeviceStore implements DeviceStore {
     });
   }
 
-  async claimTask(id: string, now: EpochMs): Promise<Task | null> {
-    return this.transition(id, (t) => claim(t, now));
+  async claimTask(id: string, now: EpochMs, progress?: JsonValue | null): Promise<Task | null> {
+    return this.transition(id, (t) => claim(t, now, progress));
   }
 
   async releaseTask(id: string, now: EpochMs): Promise<Task | null> {

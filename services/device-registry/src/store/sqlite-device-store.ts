@@ -603,8 +603,8 @@ export class SqliteDeviceStore implements DeviceStore {
     })();
   }
 
-  async claimTask(id: string, now: EpochMs): Promise<Task | null> {
-    return this.transition(id, (t) => claim(t, now));
+  async claimTask(id: string, now: EpochMs, progress?: JsonValue | null): Promise<Task | null> {
+    return this.transition(id, (t) => claim(t, now, progress));
   }
 
   async releaseTask(id: string, now: EpochMs): Promise<Task | null> {

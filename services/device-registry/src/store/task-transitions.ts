@@ -2,9 +2,10 @@
 // two sessions racing on one task cannot both win.
 import type { EpochMs, JsonValue, Task, TaskFault } from './types.js';
 
-export function claim(t: Task, now: EpochMs): Task | null {
+/** `progress` given: recorded in the same write (a session claims a task and says where it stands at once). */
+export function claim(t: Task, now: EpochMs, progress?: JsonValue | null): Task | null {
   if (t.status !== 'pending' || (t.expiresAt !== null && t.expiresAt <= now)) return null;
-  return { ...t, status: 'running', attempts: t.attempts + 1, startedAt: now, updatedAt: now };
+  return { ...t, status: 'running', attempts: t.attempts + 1, startedAt: now, updatedAt: now, ...(progress !== undefined ? { progress } : {}) };
 }
 
 export function release(t: Task, now: EpochMs): Task | null {

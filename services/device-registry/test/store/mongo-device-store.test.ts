@@ -20,7 +20,12 @@ afterAll(async () => {
 
 const freshDbName = () => `acs_store_${randomBytes(6).toString('hex')}`;
 
+// As deployed on FerretDB (read-check-write transitions, chosen from buildInfo), and with the filter-guarded
+// transitions MongoDB gets, so that path runs against a real server too.
 describeDeviceStoreContract('MongoDeviceStore (FerretDB)', () => createMongoDeviceStore({ uri: server.url, dbName: freshDbName() }));
+describeDeviceStoreContract('MongoDeviceStore (FerretDB, conditionalWrites: filter)', () =>
+  createMongoDeviceStore({ uri: server.url, dbName: freshDbName(), conditionalWrites: 'filter' }),
+);
 
 describe('MongoDeviceStore specifics', () => {
   it('opens twice on one database (indexes and collections already there)', async () => {
@@ -29,6 +34,7 @@ describe('MongoDeviceStore specifics', () => {
     await a.upsertDevice({ id: 'OUI-PC-SN', oui: 'OUI', productClass: 'PC', serialNumber: 'SN' }, 1);
     const b = await createMongoDeviceStore({ uri: server.url, dbName });
     try {
+      expect(a.conditionalWrites).toBe('read-check-write'); // FerretDB says so in buildInfo
       expect((await b.upsertDevice({ id: 'OUI-PC-SN', oui: 'OUI', productClass: 'PC', serialNumber: 'SN' }, 2)).created).toBe(false);
     } finally {
       await Promise.all([a.close(), b.close()]);
