@@ -496,8 +496,10 @@ const TRANSITION_ATTEMPTS = 5;
 
 /**
  * `DeviceStore` on MongoDB through mongoose. Kept to operations FerretDB v1 also serves (no
- * transactions, no aggregation): find, updateOne/updateMany, bulkWrite, findOneAndUpdate,
- * deleteMany, countDocuments. Races are settled by unique indexes and conditional updates.
+ * transactions, no aggregation, no projection on findAndModify): find, findOneAndUpdate, insertMany,
+ * updateOne/updateMany, deleteMany, countDocuments. What a session touches on every request is
+ * addressed by `_id` alone (a device, its parameter tree, its open tasks), which FerretDB serves by
+ * index. Races are settled by unique indexes and conditional updates.
  * Caveat: MongoDB applies a conditional update atomically, so one of two racing claims wins;
  * FerretDB v1 (seen with 1.24, SQLite backend) does not, which is one reason sessions of one
  * device are serialised by the gateway's per-device lock before they reach the store.
