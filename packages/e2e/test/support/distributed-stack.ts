@@ -102,8 +102,8 @@ export async function startDistributedStack(options: { gatewayEnv?: Record<strin
           CWMP_AUTH_FAIL_LIMIT: '10000',
           // FerretDB (SQLite backend) on a loaded 2-core box applies a discovery of ~450 parameters in seconds,
           // not milliseconds as MongoDB does: the default 5 s deadline would turn that into 503s.
-          CWMP_REGISTRY_TIMEOUT_MS: '60000',
-          CWMP_SESSION_TIMEOUT_MS: '120000',
+          CWMP_REGISTRY_TIMEOUT_MS: '180000',
+          CWMP_SESSION_TIMEOUT_MS: '300000',
           ...options.gatewayEnv,
         },
       });
