@@ -39,7 +39,8 @@ export interface MongoDeviceStoreOptions {
    * the fields the transition read, atomically. `read-check-write` (FerretDB v1): the filter is `_id`
    * alone, the check is the read just before. FerretDB applies neither atomically, and scans the whole
    * collection for any filter other than `{_id}`; sessions of one device are serialised by the gateway's
-   * device lock either way. Default: chosen from the server's buildInfo.
+   * device lock either way. The same choice writes parameter trees with updateOne (MongoDB) or
+   * findAndModify (FerretDB, see writeById). Default: chosen from the server's buildInfo.
    */
   conditionalWrites?: ConditionalWrites;
 }
@@ -678,9 +679,9 @@ export class MongoDeviceStore implements DeviceStore {
       // Later updates of one path win field by field, as applying them one after another would.
       for (const u of updates) Object.assign(set, parameterSet(escapeKey(u.path), u, readAt));
       // A device with a tree exists (deleteDevice drops the tree first); only a first write looks further.
-      if (updates.length > 0 && (await writeById(this.parameterTrees, deviceId, { $set: set })).matched) return;
+      if (updates.length > 0 && (await this.writeTree(deviceId, { $set: set }))) return;
       if (!(await this.devices.exists({ _id: deviceId }))) throw new StoreNotFoundError('device', deviceId);
-      if (updates.length > 0) await writeById(this.parameterTrees, deviceId, { $set: set }, true);
+      if (updates.length > 0) await this.writeTree(deviceId, { $set: set }, true);
     });
   }
 
@@ -710,11 +711,20 @@ export class MongoDeviceStore implements DeviceStore {
     return this.treeCollection().findOne({ _id: deviceId });
   }
 
+  /**
+   * A write to one tree; true when the tree existed. findAndModify sends the whole tree back, which FerretDB
+   * needs (see writeById) and MongoDB does not: there, a plain updateOne.
+   */
+  private async writeTree(deviceId: string, update: Record<string, unknown>, upsert = false): Promise<boolean> {
+    if (this.conditionalWrites === 'read-check-write') return (await writeById(this.parameterTrees, deviceId, update, upsert)).matched;
+    return (await this.treeCollection().updateOne({ _id: deviceId }, update, { upsert })).matchedCount === 1;
+  }
+
   private async unsetPaths(deviceId: string, paths: string[]): Promise<number> {
     if (paths.length === 0) return 0;
     const unset: Record<string, ''> = {};
     for (const path of paths) unset[`p.${escapeKey(path)}`] = '';
-    await writeById(this.parameterTrees, deviceId, { $unset: unset });
+    await this.writeTree(deviceId, { $unset: unset });
     return paths.length;
   }
 
