@@ -90,7 +90,7 @@ interface ParameterTreeDoc {
   p?: Record<string, StoredParameter>;
 }
 
-/** One parameter's fields; absent ones read as their initial values (see parameterFields). */
+/** One parameter's fields; absent ones read as their initial values (see toParameter). */
 interface StoredParameter {
   v?: string | null;
   t?: string | null;
@@ -853,7 +853,8 @@ export class MongoDeviceStore implements DeviceStore {
       if (inputs.length === 0) return [];
       const ids = inputs.map((input) => input.id ?? newId());
       // Reserve a block of queue positions and index the ids in one atomic update of the device document;
-      // ids whose insert then fails are dropped by openTasks.
+      // ids whose insert then fails are dropped by openTasks (which may also drop them while the insert is
+      // still on its way: hence the second, idempotent $addToSet below).
       const before = await this.devices
         .findOneAndUpdate({ _id: deviceId }, { $inc: { taskSeq: inputs.length }, $push: { openTaskIds: { $each: ids } } }, { returnDocument: 'before' })
         .lean<{ taskSeq?: number; openTaskIds?: string[] }>();
@@ -866,6 +867,7 @@ export class MongoDeviceStore implements DeviceStore {
         if (isDuplicateKey(err)) throw new StoreConflictError('task', tasks.map((t) => t.id).join(','), { cause: err });
         throw err;
       }
+      await writeById(this.devices, deviceId, { $addToSet: { openTaskIds: { $each: ids } } });
       // A device written before the index existed: its earlier open tasks join the ids just pushed.
       // (taskSeq 0: it never had a task, nothing to add. FerretDB v1 drops the empty array of $setOnInsert.)
       if (before.openTaskIds === undefined && (before.taskSeq ?? 0) > 0) await this.backfillOpenTasks(deviceId);

@@ -55,6 +55,11 @@ describe('MongoDeviceStore specifics', () => {
       await raw.db(dbName).collection<{ _id: string }>('devices').updateOne({ _id: id }, { $unset: { openTaskIds: '' } });
       const [second] = await store.createTasks(id, [{ type: 'getRPCMethods', args: {} }], 2);
       expect((await store.openTasks(id)).map((t) => t.id)).toEqual([first?.id, second?.id]);
+      // An id whose insert never happened (a crash between the reservation and the insert) is dropped on read.
+      const devices = raw.db(dbName).collection<{ _id: string; openTaskIds?: string[] }>('devices');
+      await devices.updateOne({ _id: id }, { $push: { openTaskIds: 'never-inserted' } });
+      expect((await store.openTasks(id)).map((t) => t.id)).toEqual([first?.id, second?.id]);
+      expect((await devices.findOne({ _id: id }))?.openTaskIds?.sort()).toEqual([first?.id, second?.id].sort());
     } finally {
       await Promise.all([store.close(), raw.close()]);
     }
