@@ -30,11 +30,6 @@ function connectionRequestFrom(values: Map<string, string>, root: DataModelRoot)
   return out;
 }
 
-/** Tasks of the device that are queued or running (what de-duplication looks at). */
-export async function openTasks(deps: RegistryDeps, deviceId: string): Promise<Task[]> {
-  return deps.store.openTasks(deviceId);
-}
-
 /**
  * informRecord: persists the device, its type binding, connection-request data and the Inform's
  * parameters before the gateway answers InformResponse, then queues what the events ask for
@@ -137,7 +132,7 @@ async function housekeeping(deps: RegistryDeps, deviceId: string, sessionId: str
 export async function queueProfile(deps: RegistryDeps, device: Device, type: DeviceType, root: DataModelRoot, reportedKey: string, now: number): Promise<Task | null> {
   const key = profileParameterKey(type);
   if (reportedKey === key) return null;
-  const open = await openTasks(deps, device.id);
+  const open = await deps.store.openTasks(device.id);
   if (open.some((t) => systemSetArgs(t)?.purpose === 'profile' && systemSetArgs(t)?.parameterKey === key && t.status === 'pending')) return null;
   const args = buildProfileArgs(type, device, root, deps.secretBox);
   if (args === null) return null;
@@ -148,7 +143,7 @@ export async function queueProfile(deps: RegistryDeps, device: Device, type: Dev
 
 /** Queues a refresh of the whole tree (discovery) unless one is already queued. */
 export async function queueDiscovery(deps: RegistryDeps, deviceId: string, root: DataModelRoot, now: number): Promise<Task | null> {
-  const open = await openTasks(deps, deviceId);
+  const open = await deps.store.openTasks(deviceId);
   if (open.some((t) => t.type === 'refresh' && t.args.path === root && t.status === 'pending')) return null;
   const input = systemTaskInput(deps, { type: 'refresh', args: { path: root } } as Task, TASK_PRIORITY.discovery, now);
   const [task] = await deps.store.createTasks(deviceId, [input], now);
