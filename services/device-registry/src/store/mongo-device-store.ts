@@ -5,7 +5,7 @@ import type { CredentialFilter, DeviceFilter, DeviceListOptions, DeviceStore, De
 import { pickDeviceType } from './device-type-match.js';
 import { inSubtree, missingInstancePaths } from './parameter-paths.js';
 import { connectionRequestPolicy, newCredential, newDeviceType, newFault, newId, newTask, normaliseTags, patchDeviceType, scopeId, stampConnectionRequestAuth } from './records.js';
-import { cancel, claim, complete, fail, progress, release, requeue } from './task-transitions.js';
+import { cancel, claim, complete, expire, fail, progress, release, requeue } from './task-transitions.js';
 import type {
   Credential,
   CredentialInput,
@@ -1000,7 +1000,7 @@ export class MongoDeviceStore implements DeviceStore {
     let expired = 0;
     // One transition each, so every expired task also leaves its device's openTaskIds.
     for (const { _id } of due) {
-      const done = await this.transition(_id, (t) => (t.status === 'pending' && t.expiresAt !== null && t.expiresAt <= now ? cancel(t, 'expired', now) : null));
+      const done = await this.transition(_id, (t) => expire(t, now));
       if (done) expired++;
     }
     return expired;

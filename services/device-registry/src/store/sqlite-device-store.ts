@@ -5,7 +5,7 @@ import type { CredentialFilter, DeviceFilter, DeviceListOptions, DeviceStore, De
 import { pickDeviceType } from './device-type-match.js';
 import { missingInstancePaths, subtreeBase } from './parameter-paths.js';
 import { mergeDevice, newCredential, newDeviceType, newFault, newTask, normaliseTags, patchDeviceType, scopeId } from './records.js';
-import { cancel, claim, complete, fail, progress, release, requeue } from './task-transitions.js';
+import { cancel, claim, complete, expire, fail, progress, release, requeue } from './task-transitions.js';
 import type { Credential, CredentialScope, Device, DeviceType, EpochMs, Fault, JsonValue, LastPoke, Parameter, ParameterUpdate, Task } from './types.js';
 
 export interface SqliteDeviceStoreOptions {
@@ -635,7 +635,7 @@ export class SqliteDeviceStore implements DeviceStore {
     return this.db.transaction(() => {
       let n = 0;
       for (const row of this.stmt.expiredTasks.all(now)) {
-        const next = cancel(JSON.parse(row.doc) as Task, 'expired', now);
+        const next = expire(JSON.parse(row.doc) as Task, now);
         if (next) {
           this.writeTask(next);
           n++;

@@ -28,6 +28,11 @@ export function cancel(t: Task, reason: 'user' | 'expired', now: EpochMs): Task 
   return { ...t, status: 'cancelled', cancelReason: reason, finishedAt: now, updatedAt: now };
 }
 
+/** A pending task past its expiresAt is cancelled as `expired`; null for any other. */
+export function expire(t: Task, now: EpochMs): Task | null {
+  return t.status === 'pending' && t.expiresAt !== null && t.expiresAt <= now ? cancel(t, 'expired', now) : null;
+}
+
 /** Only a running task records progress: a stale session must not overwrite a finished one. */
 export function progress(t: Task, value: JsonValue | null, now: EpochMs): Task | null {
   return t.status === 'running' ? { ...t, progress: value, updatedAt: now } : null;
