@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { SetParameterValues } from '@acs/cwmp';
 import { makeFault } from '@acs/cwmp';
 import { CATCH_ALL_TYPE_NAME } from './credentials.js';
@@ -87,6 +87,16 @@ describe('type credentials, auto-onboarding and per-device onboarding', () => {
     const auth = { scope: verified.scope, credentialId: verified.credentialId, username: 'shared', ...(verified.deviceTypeId ? { deviceTypeId: verified.deviceTypeId } : {}) };
     return f.registry.recordInform(informRequest(f, cpe, { sessionId, events: ['0 BOOTSTRAP', '1 BOOT'], auth }));
   }
+
+  it('checks the password before matching device types (a hostile serial pattern costs a wrong password nothing)', async () => {
+    await f.store.createDeviceType({ name: 'hostile', match: { serialPattern: `${'*a'.repeat(12)}b` } }, f.now());
+    const matchSpy = jest.spyOn(f.store, 'matchDeviceType');
+    const wrong = await f.registry.verifyCredentials(verifyRequest({ ...GW, serialNumber: 'a'.repeat(32) }, 'shared', digestProof('shared', 'nope')));
+    expect(wrong).toEqual({ ok: false, reason: 'bad_password' });
+    expect(matchSpy).not.toHaveBeenCalled();
+    expect((await sharedLogin(GW)).ok).toBe(true);
+    expect(matchSpy).toHaveBeenCalledTimes(1);
+  });
 
   it('admits a device its type matches, registers it bound to the type and publishes device.registered', async () => {
     expect(await sharedLogin(GW)).toEqual({ ok: true, scope: 'type', credentialId: expect.any(String), deviceTypeId: typeId });

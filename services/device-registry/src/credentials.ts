@@ -68,21 +68,18 @@ export async function verifyCredentials(deps: RegistryDeps, req: VerifyCredentia
     return { ok: true, scope: 'device', credentialId: cred.id };
   }
 
-  const typeCreds = candidates.filter((c) => c.scope.kind === 'deviceType');
+  // The password first: matching device types (globs over the serial, type reads) is only worth doing for
+  // a caller who proved it holds one of these type credentials.
+  const typeCreds: Credential[] = [];
+  for (const c of candidates) if (c.scope.kind === 'deviceType' && (await proofMatches(c, req.proof))) typeCreds.push(c);
   if (typeCreds.length > 0) {
     const matched = await store.matchDeviceType(oui, productClass, serialNumber);
-    const types = new Map<string, DeviceType | null>();
-    const typeOf = async (id: string) => {
-      if (!types.has(id)) types.set(id, await store.getDeviceType(id));
-      return types.get(id) ?? null;
-    };
     // The device's own (most specific) type first, then catch-all ones.
     const ordered = [...typeCreds].sort((a, b) => Number(scopeTypeId(b) === matched?.id) - Number(scopeTypeId(a) === matched?.id));
     for (const cred of ordered) {
-      const type = await typeOf(scopeTypeId(cred));
+      const type = scopeTypeId(cred) === matched?.id ? matched : await store.getDeviceType(scopeTypeId(cred));
       if (type === null) continue;
       const admits = type.id === matched?.id || (type.catchAll && deviceTypeMatches(type, oui, productClass, serialNumber));
-      if (!(await proofMatches(cred, req.proof))) continue;
       if (!admits) {
         reject('wrong_device');
         continue;

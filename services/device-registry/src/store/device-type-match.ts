@@ -1,11 +1,33 @@
-import { escapeRegExp } from './parameter-paths.js';
 import type { DeviceType } from './types.js';
 
-/** `*` any run, `?` one character, everything else literal; anchored at both ends. */
-export function globToRegExp(glob: string): RegExp {
-  let source = '';
-  for (const ch of glob) source += ch === '*' ? '.*' : ch === '?' ? '.' : escapeRegExp(ch);
-  return new RegExp(`^${source}$`, 's');
+/**
+ * `*` any run, `?` one character, everything else literal; anchored at both ends.
+ * Greedy with one backtrack point (the last `*`): O(pattern × subject) at worst, never exponential
+ * like a regex built from the glob (`*a*a*a…b` against `aaaa…` took a regex 27 s).
+ */
+export function globMatches(glob: string, subject: string): boolean {
+  const g = [...glob];
+  const s = [...subject];
+  let gi = 0;
+  let si = 0;
+  let star = -1;
+  let resume = 0;
+  while (si < s.length) {
+    if (gi < g.length && (g[gi] === '?' || (g[gi] !== '*' && g[gi] === s[si]))) {
+      gi++;
+      si++;
+    } else if (gi < g.length && g[gi] === '*') {
+      star = gi++;
+      resume = si;
+    } else if (star >= 0) {
+      gi = star + 1;
+      si = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (gi < g.length && g[gi] === '*') gi++;
+  return gi === g.length;
 }
 
 function criteria(type: DeviceType): number {
@@ -19,7 +41,7 @@ export function deviceTypeMatches(type: DeviceType, oui: string, productClass: s
   if (criteria(type) === 0) return type.catchAll;
   if (match.oui !== undefined && match.oui.toUpperCase() !== oui.toUpperCase()) return false;
   if (match.productClass !== undefined && match.productClass !== productClass) return false;
-  if (match.serialPattern !== undefined && !globToRegExp(match.serialPattern).test(serialNumber)) return false;
+  if (match.serialPattern !== undefined && !globMatches(match.serialPattern, serialNumber)) return false;
   return true;
 }
 

@@ -33,8 +33,3 @@ export function missingInstancePaths(parentPath: string, presentPaths: readonly 
     return seg !== null && !present.has(seg);
   });
 }
-
-/** Escapes every regular-expression metacharacter, for anchored prefix queries. */
-export function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-}
