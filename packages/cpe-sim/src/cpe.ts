@@ -29,6 +29,7 @@ import {
   SessionError,
   SessionTimeoutError,
 } from './errors.js';
+import { SessionConnections } from './session-connections.js';
 import { createDataModel, type DataModel, type DataModelSpec } from './model/data-model.js';
 
 export const DEFAULT_CWMP_NAMESPACE = 'urn:dslforum-org:cwmp-1-2';
@@ -98,7 +99,10 @@ export interface CpeOptions {
   /** Time between the end of a Reboot/FactoryReset session and the boot Inform. Default 0. */
   rebootDelayMs?: number;
   cwmpNamespace?: string;
-  /** HTTP client towards the ACS and file servers; by default each CPE owns one (its own connections). */
+  /**
+   * HTTP client towards the ACS and file servers; by default each CPE owns one. Its dispatcher serves
+   * the file servers only: each session talks to the ACS on a connection of its own.
+   */
   httpClient?: HttpClient;
 }
 
@@ -481,6 +485,10 @@ export function createCpe(opts: CpeOptions): Cpe {
       httpRequests: 0,
     };
     const cookies = new Map<string, string>();
+    // One connection for the whole session, closed at its end, as a real CPE does: ACSs that bind a
+    // session to its socket (GenieACS) reject a request arriving on another one. A shared pool sent
+    // the Digest retry on a second connection (the 401's was not released yet), then alternated.
+    const connection = new SessionConnections();
     const acsUrl = model.getValue(msName('URL')) || opts.acsUrl || '';
     const username = model.getValue(msName('Username')) ?? '';
     const password = model.getValue(msName('Password')) ?? '';
@@ -503,6 +511,7 @@ export function createCpe(opts: CpeOptions): Cpe {
           dataType: 'text',
           timeout: httpTimeoutMs,
           retry: 0,
+          dispatcher: connection,
           ...(authMode === 'digest' && username ? { digestAuth: `${username}:${password}` } : {}),
           ...(authMode === 'basic' && username ? { auth: `${username}:${password}` } : {}),
         });
@@ -608,6 +617,7 @@ export function createCpe(opts: CpeOptions): Cpe {
       result.ok = false;
       result.error = e instanceof SessionError ? e : new CwmpProtocolError(String(e), { cause: e });
     }
+    await connection.close();
     result.durationMs = Date.now() - startedAt;
     return result;
   };

@@ -25,6 +25,8 @@ export interface TestAcsOptions {
   username?: string;
   password?: string;
   holdRequests?: boolean;
+  /** Answer 401 challenges with `Connection: close`, as some ACSs do. */
+  closeOn401?: boolean;
 }
 
 export interface TestAcs {
@@ -40,6 +42,10 @@ export interface TestAcs {
   waitForSessions(count: number, timeoutMs?: number): Promise<RecordedSession[]>;
   /** HTTP statuses answered, in order (e.g. 401 challenges, 503s). */
   readonly statuses: number[];
+  /** The client's TCP port of every request, in order: which requests shared a connection. */
+  readonly clientPorts: number[];
+  /** Client connections not closed yet. */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -58,6 +64,7 @@ export async function startTestAcs(opts: TestAcsOptions = {}): Promise<TestAcs> 
   const mode = opts.auth ?? 'none';
   const sessions: RecordedSession[] = [];
   const statuses: number[] = [];
+  const clientPorts: number[] = [];
   const live = new Map<string, { rec: RecordedSession; queue: AcsRequest[]; ns: string; pendingId?: string }>();
   const queues = new Map<string, AcsRequest[]>();
   const files = new Map<string, Buffer>();
@@ -85,6 +92,7 @@ export async function startTestAcs(opts: TestAcsOptions = {}): Promise<TestAcs> 
       a.isAuthenticated(req, (result) => {
         if (result instanceof Error || !result.pass) {
           statuses.push(401);
+          if (opts.closeOn401) res.setHeader('Connection', 'close');
           a.ask(res, result instanceof Error ? {} : result);
           return resolve(false);
         }
@@ -151,10 +159,16 @@ export async function startTestAcs(opts: TestAcsOptions = {}): Promise<TestAcs> 
   };
 
   const server: Server = createServer((req, res) => {
+    clientPorts.push(req.socket.remotePort ?? 0);
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) send(res, 500, '');
       console.error('test ACS failed', e);
     });
+  });
+  let open = 0;
+  server.on('connection', (socket) => {
+    open++;
+    socket.on('close', () => open--);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -164,6 +178,8 @@ export async function startTestAcs(opts: TestAcsOptions = {}): Promise<TestAcs> 
     url: `${base}/cwmp/`,
     sessions,
     statuses,
+    clientPorts,
+    openConnections: () => open,
     queue(serial, ...requests) {
       queues.set(serial, [...(queues.get(serial) ?? []), ...requests]);
     },
