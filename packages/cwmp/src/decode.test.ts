@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
-import { CwmpParseError, decode, DEFAULT_MAX_BYTES, encode, type Decoded } from './index.js';
+import { CwmpParseError, decode, decodeAsync, DEFAULT_MAX_BYTES, encode, type Decoded } from './index.js';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url);
 const fixture = (name: string): Buffer => readFileSync(new URL(name, FIXTURES));
@@ -432,14 +432,14 @@ describe('character sets (Buffer input)', () => {
   });
 });
 
-test('hostile nesting depth is MALFORMED_XML, not a stack overflow', () => {
+test('hostile nesting depth is XML_LIMIT, stopped while parsing', () => {
   const deep = env(`<cwmp:Reboot>${'<a>'.repeat(100_000)}${'</a>'.repeat(100_000)}</cwmp:Reboot>`);
   const e = parseError(deep);
-  expect(e.code).toBe('MALFORMED_XML');
+  expect(e.code).toBe('XML_LIMIT');
   expect(e.message).toContain('nested deeper than 64');
 });
 
-test('several undeclared prefixes are bound in one re-parse', () => {
+test('several undeclared prefixes are each bound to a placeholder namespace', () => {
   const xml =
     '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><cwmp:ID>5</cwmp:ID><v:X>1</v:X></s:Header>' +
     '<s:Body><s:Fault><faultcode>Client</faultcode><faultstring>f</faultstring><detail><c2:Fault><FaultCode>9003</FaultCode></c2:Fault></detail></s:Fault></s:Body></s:Envelope>';
@@ -452,4 +452,50 @@ test('several undeclared prefixes are bound in one re-parse', () => {
     'undeclared namespace prefix "cwmp"',
     'undeclared namespace prefix "v"',
   ]);
+});
+
+describe('parse limits and the yielding decode', () => {
+  const gpv = (n: number) =>
+    env(
+      `<cwmp:GetParameterValuesResponse><ParameterList>${Array.from({ length: n }, (_, i) => `<ParameterValueStruct><Name>Device.X.${i}</Name><Value>v${i}</Value></ParameterValueStruct>`).join('')}</ParameterList></cwmp:GetParameterValuesResponse>`,
+    );
+
+  test('decodeAsync gives the same result as decode, and lets other work run while it parses a large body', async () => {
+    const xml = gpv(2_000);
+    expect(xml.length).toBeGreaterThan(4 * 16 * 1024);
+    let ranMeanwhile = false;
+    setImmediate(() => {
+      ranMeanwhile = true;
+    });
+    const pending = decodeAsync(xml);
+    expect(ranMeanwhile).toBe(false);
+    const got = await pending;
+    expect(ranMeanwhile).toBe(true);
+    expect(got).toEqual(decode(xml));
+  });
+
+  test('decodeAsync rejects with the same CwmpParseError codes as decode', async () => {
+    await expect(decodeAsync(env('<cwmp:Reboot>' + '<a>'.repeat(70) + '</a>'.repeat(70) + '</cwmp:Reboot>'))).rejects.toMatchObject({ code: 'XML_LIMIT' });
+    await expect(decodeAsync('<broken')).rejects.toMatchObject({ code: 'MALFORMED_XML' });
+    await expect(decodeAsync('x'.repeat(DEFAULT_MAX_BYTES + 1))).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    expect(await decodeAsync('  ')).toEqual({ kind: 'empty' });
+  });
+
+  test('counts elements and attributes while parsing', () => {
+    expect(parseError(env(`<cwmp:Reboot>${'<a/>'.repeat(100_001)}</cwmp:Reboot>`), { maxBytes: 10_000_000 }).message).toContain('more than 100000 elements');
+    expect(parseError(env(`<cwmp:Reboot><a ${Array.from({ length: 65 }, (_, i) => `a${i}="1"`).join(' ')}/></cwmp:Reboot>`)).code).toBe('XML_LIMIT');
+    expect(decode(env(`<cwmp:Reboot><CommandKey ${Array.from({ length: 64 }, (_, i) => `a${i}="1"`).join(' ')}>k</CommandKey></cwmp:Reboot>`)).kind).toBe('request');
+  });
+
+  test('characters XML 1.0 forbids are malformed, literal or as references', () => {
+    expect(parseError(env('<cwmp:Reboot><CommandKey>a\u0001</CommandKey></cwmp:Reboot>')).code).toBe('MALFORMED_XML');
+    expect(parseError(env('<cwmp:Reboot><CommandKey>a&#1;</CommandKey></cwmp:Reboot>')).code).toBe('MALFORMED_XML');
+    expect(parseError(env('<cwmp:Reboot/>', '<cwmp:ID>1&#x1F;</cwmp:ID>')).code).toBe('MALFORMED_XML');
+  });
+
+  test('text after the root is malformed; comments and whitespace are not', () => {
+    expect(parseError(env('<cwmp:Reboot/>') + 'junk').code).toBe('MALFORMED_XML');
+    expect(parseError(env('<cwmp:Reboot/>') + '<again/>').code).toBe('MALFORMED_XML');
+    expect(decode(env('<cwmp:Reboot/>') + '\n<!-- c -->\n<?pi x?>\n').kind).toBe('request');
+  });
 });

@@ -24,12 +24,11 @@ import type {
   TimeWindowStruct,
 } from './types.js';
 import { validateValue, xsdTypeFromLocalName } from './values.js';
-import { parseXml, UNBOUND_NS_PREFIX, XmlSyntaxError, type XmlElement } from './xml.js';
+import { parseXml, parseXmlYielding, UNBOUND_NS_PREFIX, XmlLimitError, XmlSyntaxError, type ParsedXml, type XmlElement } from './xml.js';
 
 /**
- * Default cap on a body. xml2js needs roughly 0.5-1 s of CPU per MiB (see the bench), and a
- * decode blocks its event loop: big trees should be fetched in batches (cwmp-protocol.md §12.14);
- * pass a larger `maxBytes` where a full-tree GetParameterValuesResponse must be accepted.
+ * Default cap on a body: big trees should be fetched in batches (cwmp-protocol.md §12.14); pass a larger
+ * `maxBytes` where a full-tree GetParameterValuesResponse must be accepted.
  */
 export const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
 
@@ -90,10 +89,36 @@ const DTD_RE = /<!\s*(DOCTYPE|ENTITY)/i;
  * Throws only CwmpParseError.
  */
 export function decode(input: string | Buffer, opts: DecodeOptions = {}): Decoded {
+  return guarded(() => {
+    const prepared = prepare(input, opts);
+    return prepared.kind === 'empty' ? prepared : fromTree(() => parseXml(prepared.text), prepared.warnings);
+  });
+}
+
+/**
+ * decode(), but the XML parse gives the event loop back every few milliseconds: what a server uses, so
+ * that a large body never stalls the requests it serves beside it. Rejects only with CwmpParseError.
+ */
+export async function decodeAsync(input: string | Buffer, opts: DecodeOptions = {}): Promise<Decoded> {
+  const prepared = guarded(() => prepare(input, opts));
+  if (prepared.kind === 'empty') return prepared;
+  const outcome = await parseXmlYielding(prepared.text).then(
+    (tree) => ({ tree }),
+    (error: unknown) => ({ error }),
+  );
+  return guarded(() =>
+    fromTree(() => {
+      if ('error' in outcome) throw outcome.error;
+      return outcome.tree;
+    }, prepared.warnings),
+  );
+}
+
+const EMPTY = Object.freeze({ kind: 'empty' } as const);
+
+function guarded<T>(fn: () => T): T {
   try {
-    // NaN or a negative cap would silently disable the check.
-    const maxBytes = typeof opts.maxBytes === 'number' && opts.maxBytes >= 0 ? opts.maxBytes : DEFAULT_MAX_BYTES;
-    return decodeChecked(input, maxBytes, opts.charset);
+    return fn();
   } catch (e) {
     if (e instanceof CwmpParseError) throw e;
     // A bug of ours must still honour the "only CwmpParseError" contract.
@@ -101,25 +126,32 @@ export function decode(input: string | Buffer, opts: DecodeOptions = {}): Decode
   }
 }
 
-function decodeChecked(input: string | Buffer, maxBytes: number, charset: string | undefined): Decoded {
+/** Size cap, bytes to text, DTD refusal: everything before the parse. */
+function prepare(input: string | Buffer, opts: DecodeOptions): typeof EMPTY | { kind: 'text'; text: string; warnings: string[] } {
+  // NaN or a negative cap would silently disable the check.
+  const maxBytes = typeof opts.maxBytes === 'number' && opts.maxBytes >= 0 ? opts.maxBytes : DEFAULT_MAX_BYTES;
   const size = typeof input === 'string' ? (input.length > maxBytes ? input.length : Buffer.byteLength(input)) : input.length;
   if (size > maxBytes) throw new CwmpParseError('TOO_LARGE', `body of ${size} bytes exceeds ${maxBytes}`);
   const warnings: string[] = [];
-  let text = typeof input === 'string' ? input : bytesToText(input, charset, warnings);
+  let text = typeof input === 'string' ? input : bytesToText(input, opts.charset, warnings);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === '') return { kind: 'empty' };
+  if (text.trim() === '') return EMPTY;
   if (DTD_RE.test(text)) throw new CwmpParseError('DOCTYPE_FORBIDDEN', 'DTDs and entity declarations are not accepted');
+  return { kind: 'text', text, warnings };
+}
 
-  let root: XmlElement;
+/** The CWMP mapping of what `parse` yields, its errors turned into CwmpParseErrors. */
+function fromTree(parse: () => ParsedXml, warnings: string[]): Decoded {
+  let parsed: ParsedXml;
   try {
-    const parsed = parseXml(text);
-    root = parsed.root;
-    for (const p of parsed.unbound) warnings.push(`undeclared namespace prefix "${p}"`);
+    parsed = parse();
   } catch (e) {
+    if (e instanceof XmlLimitError) throw new CwmpParseError('XML_LIMIT', `XML over its limits: ${e.message}`, { cause: e });
     const message = e instanceof XmlSyntaxError ? e.message : String(e);
     throw new CwmpParseError('MALFORMED_XML', `malformed XML: ${message}`, { cause: e });
   }
-  return decodeTree(root, warnings);
+  for (const p of parsed.unbound) warnings.push(`undeclared namespace prefix "${p}"`);
+  return decodeTree(parsed.root, warnings);
 }
 
 /** The CWMP mapping of an already parsed document (exported for the benchmark, not from the package). */

@@ -3,6 +3,8 @@ export type CwmpParseErrorCode =
   | 'TOO_LARGE'
   | 'DOCTYPE_FORBIDDEN'
   | 'MALFORMED_XML'
+  /** Legal XML over the parser's limits (elements, attributes per element, depth). */
+  | 'XML_LIMIT'
   | 'NOT_SOAP'
   | 'NO_BODY'
   | 'UNKNOWN_METHOD'

@@ -1,5 +1,5 @@
 export * from './types.js';
-export { decode, DEFAULT_MAX_BYTES, KNOWN_METHODS } from './decode.js';
+export { decode, decodeAsync, DEFAULT_MAX_BYTES, KNOWN_METHODS } from './decode.js';
 export type { Decoded, DecodedKind, DecodeOptions } from './decode.js';
 export { encode } from './encode.js';
 export type { EncodeOptions } from './encode.js';

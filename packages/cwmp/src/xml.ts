@@ -1,6 +1,8 @@
-// The only module that knows xml2js. Everything else sees `XmlElement`, so a faster
-// parser could replace xml2js here without touching the codec.
-import xml2js from 'xml2js';
+// The only module that knows the XML parser (saxes). Everything else sees `XmlElement`.
+// Why saxes and not xml2js (docs/benchmarks.md, Codec): xml2js with namespaces is quadratic on hostile
+// but legal bodies (attribute checks, namespace copies) and builds the whole tree before anyone can count;
+// saxes streams, checks well-formedness (XML 1.0 characters included) and lets us stop while parsing.
+import { SaxesParser, type SaxesOptions, type SaxesTagNS } from 'saxes';
 
 export interface XmlAttribute {
   /** Namespace URI ('' when unqualified). */
@@ -25,151 +27,129 @@ export class XmlSyntaxError extends Error {
   override readonly name = 'XmlSyntaxError';
 }
 
-// Shape of what xml2js produces with the options below.
-interface RawAttr {
-  value: string;
-  local: string;
-  uri: string;
+/** A legal document that is bigger than we agree to hold: answered like an oversized body. */
+export class XmlLimitError extends Error {
+  override readonly name = 'XmlLimitError';
 }
-export interface RawNode {
-  '#name': string;
-  $ns?: { uri: string; local: string };
-  $?: Record<string, RawAttr>;
-  $$?: RawNode[];
-  _?: string;
-}
-
-// `xmlnskey` exists in xml2js but is missing from @types/xml2js.
-export const XML2JS_OPTIONS: xml2js.ParserOptions & { xmlnskey: string } = {
-  xmlns: true,
-  strict: true,
-  async: false,
-  explicitRoot: false,
-  explicitChildren: true,
-  preserveChildrenOrder: true,
-  // Text as ordered children keeps whitespace-only values (" " is a legal xsd:string).
-  charsAsChildren: true,
-  includeWhiteChars: true,
-  explicitCharkey: true,
-  attrkey: '$',
-  charkey: '_',
-  childkey: '$$',
-  xmlnskey: '$ns',
-};
-
-// At most this many parses per document: a hostile body at maxBytes must not buy many re-parses.
-const MAX_PARSES = 3;
 
 /**
- * Parse a whole document. Throws only XmlSyntaxError.
- * Undeclared prefixes (seen on CPE fault bodies) are bound to a placeholder URI on the root
- * and the document re-parsed (all of them at once), each one reported in `unbound`.
+ * Bounds enforced while parsing, so that cost stays linear in the body and memory bounded.
+ * CWMP envelopes nest about 8 deep and carry a handful of attributes per element; a 20,000-parameter
+ * GetParameterNamesResponse is ~60,000 elements.
  */
-export function parseXml(text: string): { root: XmlElement; unbound: string[] } {
-  const unbound: string[] = [];
-  let doc = text;
-  for (let parses = 1; ; parses++) {
-    const outcome = parseOnce(doc);
-    if ('root' in outcome) return { root: outcome.root, unbound };
-    const reported = /^Unbound namespace prefix: "([^"]+)"/.exec(outcome.error.message)?.[1]?.split(':')[0];
-    const fail = (): never => {
-      throw new XmlSyntaxError(firstLine(outcome.error.message), { cause: outcome.error });
-    };
-    if (reported === undefined || parses >= MAX_PARSES || unbound.includes(reported)) fail();
-    const missing = new Set([reported as string, ...undeclaredPrefixes(doc)].filter((p) => !unbound.includes(p)));
-    for (const prefix of missing) {
-      const bound = bindPrefixOnRoot(doc, prefix);
-      if (bound === undefined) fail();
-      doc = bound as string;
-      unbound.push(prefix);
-    }
-  }
+export interface XmlLimits {
+  readonly maxDepth: number;
+  readonly maxElements: number;
+  /** Per element, namespace declarations included (so they bound the scopes a lookup walks). */
+  readonly maxAttributes: number;
 }
 
-/** Prefixes used on names but declared nowhere in the document (a cheap over-approximation). */
-function undeclaredPrefixes(doc: string): string[] {
-  const declared = new Set(['xml', 'xmlns']);
-  for (const m of doc.matchAll(/xmlns:([A-Za-z_][\w.-]*)\s*=/g)) if (m[1]) declared.add(m[1]);
-  const used = new Set<string>();
-  for (const m of doc.matchAll(/[<\s/]([A-Za-z_][\w.-]*):[A-Za-z_]/g)) if (m[1] && !declared.has(m[1])) used.add(m[1]);
-  return [...used];
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 64, maxElements: 100_000, maxAttributes: 64 };
+
+/** The tree and the prefixes that were used without a declaration (seen on CPE fault bodies). */
+export interface ParsedXml {
+  root: XmlElement;
+  unbound: string[];
 }
 
-function parseOnce(text: string): { root: XmlElement } | { error: Error } {
-  // xml2js may call back synchronously, throw, or call back twice (error after end):
-  // keep the first outcome only.
-  let settled: { root: XmlElement; qname: string } | { error: Error } | undefined;
-  try {
-    const parser = new xml2js.Parser(XML2JS_OPTIONS);
-    parser.parseString(text, (err: Error | null, result: unknown) => {
-      if (settled) return;
-      if (err) settled = { error: err instanceof Error ? err : new Error(String(err)) };
-      else if (result === null || typeof result !== 'object') settled = { error: new Error('no root element') };
-      else settled = { root: convert(result as RawNode), qname: (result as RawNode)['#name'] };
+const SAXES_OPTIONS = { xmlns: true, position: false } as const satisfies SaxesOptions;
+
+/** Builds the tree from saxes events, counting as it goes; one instance per document. */
+class TreeBuilder {
+  private readonly parser: SaxesParser<typeof SAXES_OPTIONS>;
+  private readonly stack: XmlElement[] = [];
+  private readonly unbound = new Set<string>();
+  private root: XmlElement | undefined;
+  private elements = 0;
+  private attributes = 0;
+
+  constructor(private readonly limits: XmlLimits) {
+    this.parser = new SaxesParser({
+      ...SAXES_OPTIONS,
+      resolvePrefix: (prefix: string) => {
+        // '' is an unqualified name with no default namespace in scope: no namespace, not an error.
+        if (prefix === '') return undefined;
+        this.unbound.add(prefix);
+        return UNBOUND_NS_PREFIX + prefix;
+      },
     });
-  } catch (e) {
-    // xml2js rethrows what our callback throws (e.g. the depth cap) and may throw on its own;
-    // a throw wins over an earlier outcome.
-    settled = { error: e instanceof Error ? e : new Error(String(e)) };
+    const p = this.parser;
+    // saxes calls these synchronously from write(): a throw here stops the parse at once.
+    p.on('error', (err) => {
+      throw new XmlSyntaxError(err.message);
+    });
+    p.on('opentagstart', () => {
+      if (++this.elements > limits.maxElements) throw new XmlLimitError(`more than ${limits.maxElements} elements`);
+      if (this.stack.length >= limits.maxDepth) throw new XmlLimitError(`elements nested deeper than ${limits.maxDepth}`);
+      this.attributes = 0;
+    });
+    p.on('attribute', () => {
+      if (++this.attributes > limits.maxAttributes) throw new XmlLimitError(`more than ${limits.maxAttributes} attributes on one element`);
+    });
+    p.on('opentag', (tag) => this.open(tag));
+    p.on('closetag', () => {
+      this.stack.pop();
+    });
+    p.on('text', (text) => this.addText(text));
+    p.on('cdata', (text) => this.addText(text));
   }
-  if (settled && 'root' in settled && hasTrailingContent(text, settled.qname)) {
-    return { error: new Error('content after the root element') };
+
+  write(chunk: string): void {
+    this.parser.write(chunk);
   }
-  return settled ?? { error: new Error('XML parser did not finish (truncated document?)') };
-}
 
-// xml2js stops listening at the root's end tag, so sax's complaints about what follows are
-// lost: check the tail ourselves (only whitespace, comments and PIs may follow).
-function hasTrailingContent(text: string, rootQName: string): boolean {
-  const close = text.lastIndexOf(`</${rootQName}`);
-  if (close < 0) return false;
-  const end = text.indexOf('>', close);
-  const tail = text.slice(end + 1).replace(/<!--[\s\S]*?-->|<\?[\s\S]*?\?>/g, '');
-  return tail.trim() !== '';
-}
-
-// CWMP envelopes nest about 8 deep; a cap keeps hostile nesting from exhausting the stack.
-export const MAX_XML_DEPTH = 64;
-
-/** xml2js output (with XML2JS_OPTIONS) to XmlElement; exported for the benchmark. */
-export function convert(node: RawNode, depth = 1): XmlElement {
-  if (depth > MAX_XML_DEPTH) throw new XmlSyntaxError(`elements nested deeper than ${MAX_XML_DEPTH}`);
-  const children: XmlElement[] = [];
-  let text = '';
-  for (const child of node.$$ ?? []) {
-    if (child['#name'] === '__text__') text += child._ ?? '';
-    else children.push(convert(child, depth + 1));
+  finish(): ParsedXml {
+    this.parser.close();
+    if (this.root === undefined) throw new XmlSyntaxError('no root element');
+    return { root: this.root, unbound: [...this.unbound] };
   }
-  const attrs: XmlAttribute[] = [];
-  for (const a of Object.values(node.$ ?? {})) attrs.push({ uri: a.uri ?? '', local: a.local, value: a.value });
-  const uri = node.$ns?.uri ?? '';
-  return {
-    uri: isUnresolvedPrefix(uri, node['#name']) ? UNBOUND_NS_PREFIX + uri : uri,
-    local: node.$ns?.local ?? node['#name'],
-    attrs,
-    children,
-    text,
-  };
+
+  private open(tag: SaxesTagNS): void {
+    const attrs: XmlAttribute[] = [];
+    for (const a of Object.values(tag.attributes)) attrs.push({ uri: a.uri, local: a.local, value: a.value });
+    const el: XmlElement = { uri: tag.uri, local: tag.local, attrs, children: [], text: '' };
+    const parent = this.stack[this.stack.length - 1];
+    if (parent) parent.children.push(el);
+    else this.root = el;
+    // saxes sends closetag for a self-closing tag too, right after this.
+    this.stack.push(el);
+  }
+
+  private addText(text: string): void {
+    // Outside the root only whitespace reaches us (saxes rejects the rest).
+    const top = this.stack[this.stack.length - 1];
+    if (top) top.text += text;
+  }
 }
 
-// sax stores the bare prefix as the URI when it cannot resolve it (only reached if a
-// retry did not bind it, which parseXml prevents; kept as a guard).
-function isUnresolvedPrefix(uri: string, qname: string): boolean {
-  return uri !== '' && !uri.includes(':') && qname.startsWith(uri + ':');
+/** Parse a whole document in one go. Throws only XmlSyntaxError and XmlLimitError. */
+export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): ParsedXml {
+  const builder = new TreeBuilder(limits);
+  builder.write(text);
+  return builder.finish();
 }
 
-function bindPrefixOnRoot(doc: string, prefix: string): string | undefined {
-  if (!/^[A-Za-z_][\w.-]*$/.test(prefix)) return undefined;
-  // The root start tag is the first '<' followed by a name character.
-  const m = /<[A-Za-z_][\w.:-]*/.exec(doc);
-  if (!m) return undefined;
-  const at = m.index + m[0].length;
-  return `${doc.slice(0, at)} xmlns:${prefix}="${UNBOUND_NS_PREFIX}${prefix}"${doc.slice(at)}`;
+/** Characters parsed between two yields: a few ms of CPU at most, even for the densest markup. */
+export const YIELD_EVERY_CHARS = 16 * 1024;
+
+/**
+ * Like parseXml, but gives the event loop back every YIELD_EVERY_CHARS characters, so that a large
+ * body never stalls the other requests a server is serving.
+ */
+export async function parseXmlYielding(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): Promise<ParsedXml> {
+  const builder = new TreeBuilder(limits);
+  for (let at = 0; at < text.length; ) {
+    let end = Math.min(text.length, at + YIELD_EVERY_CHARS);
+    // Never split a surrogate pair between two writes.
+    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end += 1;
+    builder.write(text.slice(at, end));
+    at = end;
+    if (at < text.length) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return builder.finish();
 }
 
-function firstLine(s: string): string {
-  return s.split('\n')[0] ?? s;
-}
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
 
 // ---------------------------------------------------------------------------
 // Serialisation helpers (our own minimal writer: the codec emits a fixed shape).
