@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { Bus } from '@acs/bus';
 import {
   deviceIdFromParts,
   parseInformEvent,
+  parseRecordInformRequest,
   parseSessionEndedEvent,
   parseSessionStartedEvent,
-  type CredentialProof,
+  type RecordInformRequest,
   type RegistryClient,
   type SessionOutcome,
   type Subjects,
@@ -14,50 +14,31 @@ import {
   CWMP_VERSIONS,
   CwmpEncodeError,
   CwmpParseError,
-  decode,
+  decodeAsync,
   encode,
   makeFault,
   negotiateVersion,
   type AcsRequest,
   type CpeRequest,
-  type CwmpEnvelope,
   type CwmpHeader,
   type CwmpMessage,
   type Decoded,
   type Fault,
   type Inform,
+  type CwmpEnvelope,
 } from '@acs/cwmp';
 import { KvError, type DeviceLock, type RateLimiter, type SessionStore } from '@acs/kv';
 import { injectTraceContext, type Logger, type Metrics } from '@acs/telemetry';
 import { trace } from '@opentelemetry/api';
 import { parse as parseContentType } from 'content-type';
-import { challengeHeaders, parseAuthorization, precheckDigest } from './auth.js';
 import { sessionCookie, sessionIdFromCookies } from './cookies.js';
 import { RegistryError } from './errors.js';
+import { createLogin, isReply, type Claim } from './login.js';
 import type { NonceService } from './nonce.js';
+import { createReplies, XML_CONTENT_TYPE, type CwmpHttpReply, type CwmpHttpRequest, type RequestContext } from './replies.js';
 import { newCwmpId, newSessionId, SessionRepository, type SessionRecord } from './session.js';
 
-/** An HTTP request reduced to what the CWMP session machine needs. */
-export interface CwmpHttpRequest {
-  readonly method: string;
-  /** Path and query as sent (the Digest `uri` must name it). */
-  readonly requestTarget: string;
-  readonly body: Buffer;
-  readonly contentType?: string;
-  readonly authorization?: string;
-  readonly cookie?: string | string[];
-  readonly sourceIp: string;
-  /** Source port of the TCP connection; absent behind a proxy, where it is the proxy's. */
-  readonly sourcePort?: number;
-  /** TLS here or (from a trusted proxy) at the load balancer. */
-  readonly secure: boolean;
-}
-
-export interface CwmpHttpReply {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string | readonly string[]>>;
-  readonly body: string;
-}
+export type { CwmpHttpReply, CwmpHttpRequest } from './replies.js';
 
 export interface CwmpHandlerSettings {
   readonly realm: string;
@@ -90,7 +71,6 @@ export interface CwmpHandlerDeps {
   readonly now?: () => number;
 }
 
-const XML_CONTENT_TYPE = 'text/xml; charset="utf-8"';
 const CPE_REQUESTS: ReadonlySet<string> = new Set<CpeRequest['name']>([
   'TransferComplete',
   'AutonomousTransferComplete',
@@ -101,60 +81,26 @@ const CPE_REQUESTS: ReadonlySet<string> = new Set<CpeRequest['name']>([
   'GetRPCMethods',
 ]);
 
-/** Correlation fields filled in as a request is understood, so that its one log line carries them. */
-interface RequestContext {
-  readonly sourceIp: string;
-  deviceId?: string;
-  sessionId?: string;
-}
-
 type EndOutcome = SessionOutcome;
 
 /** The CWMP session machine over one HTTP exchange at a time; all state lives in the kv store. */
 export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest) => Promise<CwmpHttpReply> {
-  const { registry, locks, rateLimiter, bus, subjects, nonces, settings: s } = deps;
+  const { registry, locks, bus, subjects, settings: s } = deps;
   const now = deps.now ?? Date.now;
   const repo = new SessionRepository(deps.sessions);
   const iso = (ms: number) => new Date(ms).toISOString();
 
+  const replies = createReplies(deps);
+  const { empty, soap, echo, fault, refuse, retryLater } = replies;
+  const login = createLogin({ ...deps, repo, replies, now });
   const m = {
     informs: deps.metrics.counter('acs.cwmp.informs', { description: 'Informs accepted' }),
     sessionsStarted: deps.metrics.counter('acs.cwmp.sessions.started'),
     sessionsEnded: deps.metrics.counter('acs.cwmp.sessions.ended', { description: 'by outcome' }),
     rpcs: deps.metrics.counter('acs.cwmp.rpcs', { description: 'ACS requests sent, by method' }),
     cpeRpcs: deps.metrics.counter('acs.cwmp.cpe_rpcs', { description: 'CPE requests answered, by method' }),
-    faults: deps.metrics.counter('acs.cwmp.faults', { description: 'CWMP faults, by code and direction' }),
-    authFailures: deps.metrics.counter('acs.cwmp.auth.failures', { description: 'failed logins, by reason' }),
-    rejected: deps.metrics.counter('acs.cwmp.rejected', { description: 'HTTP requests refused, by status and reason' }),
     duration: deps.metrics.histogram('acs.cwmp.session.duration', { unit: 'ms', description: 'session length, by outcome' }),
   };
-
-  // ---------------------------------------------------------------------------------------------
-  // Replies
-
-  const empty = (status: number, headers: Record<string, string | readonly string[]> = {}): CwmpHttpReply => ({
-    status,
-    headers,
-    body: '',
-  });
-  const retryLater = (): CwmpHttpReply => empty(503, { 'Retry-After': String(s.retryAfterS), Connection: 'close' });
-  const soap = (envelope: CwmpEnvelope, headers: Record<string, string | readonly string[]> = {}): CwmpHttpReply => ({
-    status: 200,
-    headers: { 'Content-Type': XML_CONTENT_TYPE, ...headers },
-    body: encode(envelope),
-  });
-  // cwmp-protocol.md §1.5: echo the ID only if the request carried one (possibly empty).
-  const echo = (id: string | undefined): CwmpHeader => (id === undefined ? {} : { id });
-  const fault = (cwmpNamespace: string, id: string | undefined, code: number, message?: string): CwmpHttpReply => {
-    m.faults.add(1, { code, direction: 'acs' });
-    return soap({ cwmpNamespace, header: echo(id), body: makeFault(code, message) });
-  };
-
-  function refuse(ctx: RequestContext, status: number, reason: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): CwmpHttpReply {
-    m.rejected.add(1, { status, reason });
-    deps.logger.warn({ ...ctx, status, code: reason, ...extra }, `CWMP request refused: ${reason}`);
-    return empty(status, { Connection: 'close', ...headers });
-  }
 
   // ---------------------------------------------------------------------------------------------
   // Events
@@ -265,41 +211,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
   // ---------------------------------------------------------------------------------------------
   // Inform: authentication, then a fresh session
 
-  const sha = (v: string) => createHash('sha256').update(v).digest('base64url').slice(0, 22);
-  const blockKeys = (ip: string, username: string | undefined) => [`block:ip:${ip}`, ...(username === undefined ? [] : [`block:user:${sha(username)}`])];
-
-  async function blockedFor(ip: string, username: string | undefined): Promise<number> {
-    let until = 0;
-    for (const key of blockKeys(ip, username)) {
-      const v = (await repo.getValue(key)) as { until?: unknown } | null;
-      if (v !== null && typeof v.until === 'number') until = Math.max(until, v.until);
-    }
-    return until > now() ? until : 0;
-  }
-
-  /** Counts one failed login against the source IP and the username; true when one of them is now over its limit. */
-  async function countFailure(ip: string, username: string, reason: string): Promise<boolean> {
-    m.authFailures.add(1, { reason });
-    const limit = { limit: s.authFailLimit, windowMs: s.authFailWindowMs };
-    let blocked = false;
-    for (const [key, hit] of [
-      [`block:ip:${ip}`, await rateLimiter.hit(`cwmp:authfail:ip:${ip}`, limit)],
-      [`block:user:${sha(username)}`, await rateLimiter.hit(`cwmp:authfail:user:${sha(username)}`, limit)],
-    ] as const) {
-      if (!hit.allowed) {
-        blocked = true;
-        await repo.putValue(key, { until: now() + hit.retryAfterMs }, hit.retryAfterMs);
-      }
-    }
-    return blocked;
-  }
-
-  function challenge(req: CwmpHttpRequest, stale: boolean, extra: Record<string, string> = {}): CwmpHttpReply {
-    const headers = challengeHeaders({ realm: s.realm, nonce: nonces.issue(s.realm), stale, offerBasic: req.secure || s.allowBasic });
-    return empty(401, { 'WWW-Authenticate': headers, ...extra });
-  }
-
-  async function onInform(req: CwmpHttpRequest, decoded: Exclude<Decoded, { kind: 'empty' }>, ctx: RequestContext): Promise<CwmpHttpReply> {
+  async function onInform(req: CwmpHttpRequest, decoded: Exclude<Decoded, { kind: 'empty' }>, ctx: RequestContext, claim: Claim): Promise<CwmpHttpReply> {
     const envelope = decoded.envelope as CwmpEnvelope<Inform>;
     const inform = envelope.body;
     const ids = inform.deviceId;
@@ -311,47 +223,8 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
     trace.getActiveSpan()?.setAttribute('acs.device_id', deviceId);
     const log = deps.logger.child({ deviceId, sourceIp: req.sourceIp });
 
-    // --- Who is it? (cwmp-protocol.md §6.1)
-    const auth = parseAuthorization(req.authorization);
-    let username: string;
-    let proof: CredentialProof;
-    switch (auth.scheme) {
-      case 'none':
-        return challenge(req, false);
-      case 'malformed':
-        log.debug({ reason: auth.reason }, 'unparsable Authorization header; challenging');
-        return challenge(req, false);
-      case 'basic':
-        if (!req.secure && !s.allowBasic) {
-          // Pre-emptive Basic over plain HTTP (pitfall 19): not a failed login, just ask for Digest.
-          log.info('Basic credentials over plain HTTP refused; challenging for Digest');
-          return challenge(req, false);
-        }
-        username = auth.username;
-        proof = { scheme: 'basic', password: auth.password };
-        break;
-      case 'digest': {
-        const pre = precheckDigest(auth, { realm: s.realm, method: req.method, requestTarget: req.requestTarget, nonces });
-        if (!pre.ok && pre.stale) return challenge(req, true);
-        username = auth.username;
-        if (!pre.ok) {
-          if (await blockedFor(req.sourceIp, username)) return tooManyFailures(ctx, username);
-          if (await countFailure(req.sourceIp, username, `digest_${pre.reason}`)) return tooManyFailures(ctx, username, pre.reason);
-          log.warn({ reason: pre.reason, username, code: 'AUTH_FAILED' }, 'Digest credentials rejected before verification');
-          return challenge(req, false, { Connection: 'close' });
-        }
-        proof = pre.proof;
-        break;
-      }
-    }
-    if (await blockedFor(req.sourceIp, username)) return tooManyFailures(ctx, username);
-    const verdict = await registry.verifyCredentials({ deviceId, deviceIdStruct: ids, username, proof, sourceIp: req.sourceIp });
-    if (!verdict.ok) {
-      // One log line per refused request: the failure that trips the limit is logged as the block.
-      if (await countFailure(req.sourceIp, username, verdict.reason)) return tooManyFailures(ctx, username, verdict.reason);
-      log.warn({ reason: verdict.reason, username, code: 'AUTH_FAILED' }, 'login refused');
-      return challenge(req, false, { Connection: 'close' });
-    }
+    const verdict = await login.verify(req, ctx, claim, deviceId, ids);
+    if (isReply(verdict)) return verdict;
 
     // --- Version (cwmp-protocol.md §2.2)
     const negotiated = negotiateVersion(envelope.header.supportedCWMPVersions, CWMP_VERSIONS);
@@ -359,6 +232,35 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
       log.warn({ supported: envelope.header.supportedCWMPVersions, code: 'VERSION_INCOMPATIBLE' }, 'no common CWMP version; fault 8006');
       const r = fault(envelope.cwmpNamespace, envelope.header.id, 8006);
       return { ...r, headers: { ...r.headers, Connection: 'close' } };
+    }
+
+    // Everything that can refuse the input is checked before the device's lock is taken and its Inform
+    // recorded: a CPE whose retry would otherwise meet its own lock (503 DEVICE_IN_SESSION) until it expires.
+    const sessionId = newSessionId();
+    const startedAt = now();
+    const record: RecordInformRequest = {
+      sessionId,
+      deviceId,
+      cwmpVersion: decoded.version,
+      inform,
+      sourceIp: req.sourceIp,
+      auth: {
+        scope: verdict.scope,
+        credentialId: verdict.credentialId,
+        ...(verdict.deviceTypeId === undefined ? {} : { deviceTypeId: verdict.deviceTypeId }),
+        username: claim.username,
+      },
+      receivedAt: iso(startedAt),
+    };
+    const valid = parseRecordInformRequest(record);
+    if (!valid.ok) return refuse(ctx, 400, 'INVALID_INFORM', { err: valid.error.message });
+    const header: CwmpHeader = { ...echo(envelope.header.id), ...(negotiated.use === undefined ? {} : { useCWMPVersion: negotiated.use }) };
+    let informResponse: string;
+    try {
+      informResponse = encode({ cwmpNamespace: envelope.cwmpNamespace, header, body: { name: 'InformResponse', maxEnvelopes: 1 } });
+    } catch (error) {
+      if (!(error instanceof CwmpEncodeError)) throw error;
+      return refuse(ctx, 400, 'INFORM_NOT_ANSWERABLE', { err: error.message });
     }
 
     // --- An Inform always starts a fresh session. This device's previous session, named by the cookie (or by
@@ -376,11 +278,9 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
     const lock = await locks.acquire(deviceId, timeoutMs);
     if (lock === null) return refuse(ctx, 503, 'DEVICE_IN_SESSION', {}, { 'Retry-After': String(s.retryAfterS) });
 
-    const sessionId = newSessionId();
     ctx.sessionId = sessionId;
     trace.getActiveSpan()?.setAttribute('acs.session_id', sessionId);
     const slog = log.child({ sessionId });
-    const startedAt = now();
     const session: SessionRecord = {
       format: 1,
       id: sessionId,
@@ -398,27 +298,14 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
       eventCodes: inform.event.map((e) => e.eventCode.trim()).filter((c) => c !== ''),
       rpcs: [],
       sourceIp: req.sourceIp,
-      username,
+      username: claim.username,
       ...(req.sourcePort === undefined || !s.connectionFallback ? {} : { addressKey: SessionRepository.addressKey(req.sourceIp, req.sourcePort) }),
     };
     let recorded: Awaited<ReturnType<typeof registry.recordInform>>;
     try {
       await repo.create(session);
       // The registry persists the device, its parameters and events BEFORE we answer (architecture, step 2).
-      recorded = await registry.recordInform({
-        sessionId,
-        deviceId,
-        cwmpVersion: decoded.version,
-        inform,
-        sourceIp: req.sourceIp,
-        auth: {
-          scope: verdict.scope,
-          credentialId: verdict.credentialId,
-          ...(verdict.deviceTypeId === undefined ? {} : { deviceTypeId: verdict.deviceTypeId }),
-          username,
-        },
-        receivedAt: iso(startedAt),
-      });
+      recorded = await registry.recordInform(record);
     } catch (error) {
       await locks.release(lock).catch(() => undefined);
       await repo.remove(session).catch(() => undefined);
@@ -455,16 +342,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
       parseInformEvent,
     );
     slog.info({ events: session.eventCodes, cwmpVersion: decoded.version, timeoutMs }, 'session started');
-
-    const header: CwmpHeader = { ...echo(envelope.header.id), ...(negotiated.use === undefined ? {} : { useCWMPVersion: negotiated.use }) };
-    return soap(
-      { cwmpNamespace: envelope.cwmpNamespace, header, body: { name: 'InformResponse', maxEnvelopes: 1 } },
-      { 'Set-Cookie': sessionCookie(sessionId) },
-    );
-  }
-
-  function tooManyFailures(ctx: RequestContext, username: string, reason?: string): CwmpHttpReply {
-    return refuse(ctx, 503, 'TOO_MANY_FAILED_LOGINS', { username, ...(reason === undefined ? {} : { reason }) }, { 'Retry-After': String(s.retryAfterS) });
+    return { status: 200, headers: { 'Content-Type': XML_CONTENT_TYPE, 'Set-Cookie': sessionCookie(sessionId) }, body: informResponse };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -567,7 +445,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
             { ...ctx, deviceId: session.deviceId, sessionId: session.id, expected: { id: p.cwmpId, method: p.method }, got: { id, method: body.name }, code: 'RESPONSE_MISMATCH' },
             'answer does not match the outstanding request; session ended',
           );
-          m.rejected.add(1, { status: 400, reason: 'RESPONSE_MISMATCH' });
+          replies.rejected.add(1, { status: 400, reason: 'RESPONSE_MISMATCH' });
           await endSession(session, 'faulted', log);
           return empty(400, { Connection: 'close' });
         }
@@ -581,7 +459,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
         });
         if (isFault) {
           const code = (body as Fault).detail.faultCode;
-          m.faults.add(1, { code, direction: 'cpe' });
+          replies.faults.add(1, { code, direction: 'cpe' });
           session.counters.faults += 1;
           session.rpcs.push({ name: p.method, taskId: p.taskId, outcome: 'fault', faultCode: code });
         } else {
@@ -599,21 +477,38 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
 
   // ---------------------------------------------------------------------------------------------
 
+  /**
+   * One HTTP exchange. A request that has neither a session (cookie, or this TCP connection) nor usable
+   * credentials is challenged before its body is parsed, whatever it carries (curl's Digest client and many
+   * CPE stacks probe with an empty POST); only then is the body parsed, without stalling the event loop.
+   */
   return async function handle(req: CwmpHttpRequest): Promise<CwmpHttpReply> {
     const ctx: RequestContext = { sourceIp: req.sourceIp };
     if (req.method !== 'POST') return { ...empty(405, { Allow: 'POST' }) };
     try {
+      const session = await findSession(req);
+      let claim: Claim | undefined;
+      if (session === null) {
+        const claimed = await login.claim(req, ctx);
+        if (isReply(claimed)) return claimed;
+        claim = claimed;
+      }
       let decoded: Decoded | CwmpParseError;
       try {
-        decoded = decode(req.body, { maxBytes: s.maxBodyBytes, charset: charsetOf(req.contentType) });
+        decoded = await decodeAsync(req.body, { maxBytes: s.maxBodyBytes, charset: charsetOf(req.contentType) });
       } catch (error) {
         if (!(error instanceof CwmpParseError)) throw error;
         decoded = error;
       }
       if (!(decoded instanceof CwmpParseError) && decoded.kind === 'request' && decoded.envelope.body.name === 'Inform') {
-        return await onInform(req, decoded, ctx);
+        // An Inform inside a live session opens a new one: it needs credentials like any other.
+        if (claim === undefined) {
+          const claimed = await login.claim(req, ctx);
+          if (isReply(claimed)) return claimed;
+          claim = claimed;
+        }
+        return await onInform(req, decoded, ctx, claim);
       }
-      const session = await findSession(req);
       if (session !== null) {
         ctx.deviceId = session.deviceId;
         ctx.sessionId = session.id;
@@ -621,11 +516,16 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
         return await inSession(req, decoded, session, ctx);
       }
       if (decoded instanceof CwmpParseError) {
-        return refuse(ctx, decoded.code === 'TOO_LARGE' ? 413 : 400, decoded.code, { method: decoded.method, err: decoded.message });
+        const status = decoded.code === 'TOO_LARGE' || decoded.code === 'XML_LIMIT' ? 413 : 400;
+        return refuse(ctx, status, decoded.code, { method: decoded.method, err: decoded.message });
       }
       return refuse(ctx, 400, decoded.kind === 'empty' ? 'EMPTY_POST_WITHOUT_SESSION' : 'NO_SESSION', decoded.kind === 'empty' ? {} : { method: decoded.envelope.body.name });
     } catch (error) {
       if (error instanceof RegistryError) {
+        if (error.code === 'INVALID_PAYLOAD') {
+          // What we forwarded came from the CPE and broke the registry's contract: the CPE's input is at fault.
+          return refuse(ctx, 400, 'REGISTRY_REFUSED_INPUT', { subject: error.subject, err: error.message });
+        }
         deps.logger.error({ ...ctx, err: error, code: error.code, subject: error.subject }, 'registry call failed');
         return error.retryable ? retryLater() : empty(500, { Connection: 'close' });
       }

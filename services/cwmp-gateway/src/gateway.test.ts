@@ -189,7 +189,8 @@ describe('a session', () => {
 
     // Lock released and session deleted: the device can open a new session at once, the old cookie is dead.
     expect(await harness.kv.locks.acquire(DEVICE_ID, 1_000)).not.toBeNull();
-    expect((await cpe.post('')).status).toBe(400);
+    // A dead cookie is no session: the request is challenged like any other without credentials.
+    expect((await cpe.post('')).status).toBe(401);
 
     await until(() => sessions.length === 2 && informs.length === 1);
     expect(sessions.map((m) => m.subject)).toEqual([harness.subjects.evt.sessionStarted(DEVICE_ID), harness.subjects.evt.sessionEnded(DEVICE_ID)]);
@@ -361,7 +362,7 @@ describe('a session', () => {
       expect(rpc.body.name).toBe('FactoryReset');
       // The same request from a fresh connection has nothing to go by.
       const elsewhere = await httpRequest(harness.urls[0] as string, { body: '' });
-      expect(elsewhere.status).toBe(400);
+      expect(elsewhere.status).toBe(401);
       const end = await cpe.post(envelope({ name: 'FactoryResetResponse' }, { id: rpc.header.id as string }));
       expect(end.status).toBe(204);
     } finally {
@@ -375,8 +376,8 @@ describe('a session', () => {
     try {
       const cpe = new TestCpe(harness.urls, CREDS, { agent, keepCookies: false });
       expect((await cpe.open()).status).toBe(200);
-      expect((await cpe.post('')).status).toBe(400);
-      expect(harness.logs.withCode('EMPTY_POST_WITHOUT_SESSION')).toHaveLength(1);
+      // Not recognised by its connection: a stranger without credentials, so challenged.
+      expect((await cpe.post('')).status).toBe(401);
     } finally {
       agent.destroy();
     }
@@ -417,7 +418,7 @@ describe('a session', () => {
     await until(() => sessions.length === 3);
     expect(json(sessions[1] as BusMessage)).toMatchObject({ outcome: 'timeout', rpcs: [{ name: 'Download', outcome: 'fault' }] });
     // The late answer of the old session finds nothing.
-    expect((await cpe.post(envelope({ name: 'DownloadResponse', status: 1, startTime: '0001-01-01T00:00:00Z', completeTime: '0001-01-01T00:00:00Z' }))).status).toBe(400);
+    expect((await cpe.post(envelope({ name: 'DownloadResponse', status: 1, startTime: '0001-01-01T00:00:00Z', completeTime: '0001-01-01T00:00:00Z' }))).status).toBe(401);
   });
 
   it('caps the RPCs of one session', async () => {
@@ -439,9 +440,9 @@ describe('a session', () => {
 });
 
 describe('bad input and failures', () => {
-  it('answers malformed SOAP outside a session with 400, logged once with its context', async () => {
+  it('answers malformed SOAP outside a session with 401 before parsing it, then with 400, logged once with its context', async () => {
     harness = await startGateways(1, { registry: registryWithCpe() });
-    const res = await httpRequest(harness.urls[0] as string, { body: '<soap-env:Envelope><broken' });
+    const res = await new TestCpe(harness.urls, CREDS).postWithDigest('<soap-env:Envelope><broken');
     expect(res.status).toBe(400);
     expect(res.headers.connection).toBe('close');
     const lines = harness.logs.withCode('MALFORMED_XML');
@@ -482,9 +483,13 @@ describe('bad input and failures', () => {
     expect(parsed(res.body).body.name).toBe('InformResponse');
   });
 
-  it('answers an empty POST without a session with 400, and other methods with 405', async () => {
+  it('challenges an empty POST without a session, answers it 400 once it carries credentials, and other methods 405', async () => {
     harness = await startGateways(1, { registry: registryWithCpe() });
-    expect((await httpRequest(harness.urls[0] as string, { body: '' })).status).toBe(400);
+    const probe = await httpRequest(harness.urls[0] as string, { body: '' });
+    expect(probe.status).toBe(401);
+    expect(probe.distinct['www-authenticate']?.some((h) => h.startsWith('Digest '))).toBe(true);
+    expect(harness.logs.withCode('EMPTY_POST_WITHOUT_SESSION')).toHaveLength(0);
+    expect((await new TestCpe(harness.urls, CREDS).postWithDigest('')).status).toBe(400);
     expect(harness.logs.withCode('EMPTY_POST_WITHOUT_SESSION')).toHaveLength(1);
     const get = await httpRequest(harness.urls[0] as string, { method: 'GET' });
     expect(get.status).toBe(405);

@@ -70,7 +70,7 @@ describe('trace context', () => {
       const reboot = decode((await cpe.post('')).body);
       if (reboot.kind === 'empty') throw new Error('expected Reboot');
       expect((await cpe.post(envelope({ name: 'RebootResponse' }, { id: reboot.envelope.header.id as string }))).status).toBe(204);
-      expect((await httpRequest(harness.urls[0] as string, { body: '' })).status).toBe(400);
+      expect((await new TestCpe(harness.urls, { username: 'cpe1', password: 'pw' }).postWithDigest('')).status).toBe(400);
       const metrics = await httpRequest((harness.urls[0] as string).replace('/cwmp/', '/metrics'), { method: 'GET' });
       expect(metrics.status).toBe(200);
       expect(metrics.body).toMatch(/^acs_cwmp_informs_total\S* [1-9]/m);

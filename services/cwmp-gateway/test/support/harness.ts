@@ -225,6 +225,14 @@ export class TestCpe {
     return buildAuthorizationHeader(DIGEST, { username: this.credentials.username, realm: d.realm, nonce: d.nonce, uri: path, response, qop: 'auth', nc, cnonce, algorithm: 'MD5' });
   }
 
+  /** `body` the way curl --digest sends it: first without credentials (401), then answering the challenge. */
+  async postWithDigest(body: string, opts: { to?: number } = {}): Promise<HttpResult> {
+    const first = await this.post(body, opts);
+    if (first.status !== 401) return first;
+    const path = new URL(this.urls[(opts.to ?? 0) % this.urls.length] as string).pathname;
+    return this.post(body, { ...opts, headers: { Authorization: this.digestFor(path) } });
+  }
+
   /** Inform, 401, Inform with Digest: resolves with the InformResponse exchange. */
   async open(opts: { inform?: string; challengeTo?: number; to?: number } = {}): Promise<HttpResult> {
     const inform = opts.inform ?? informXml();
