@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real servers the integration tests start on loopback (see packages/testkit/README.md):
-# nats-server, redis-server, prosody, haproxy, xmllint, openssl from apt, and FerretDB v1.24.2 built with Go.
+# nats-server, redis-server, prosody, haproxy, xmllint, openssl, curl from apt, and FerretDB v1.24.2 built with Go.
 # Idempotent and quick when everything is present; runs as root (or through sudo when available).
 set -euo pipefail
 
@@ -20,7 +20,7 @@ fi
 # ---------------------------------------------------------------- apt packages
 # binary:package
 APT_WANTED=(nats-server:nats-server redis-server:redis-server prosody:prosody prosodyctl:prosody
-  haproxy:haproxy xmllint:libxml2-utils openssl:openssl)
+  haproxy:haproxy xmllint:libxml2-utils openssl:openssl curl:curl)
 # Debian puts nats-server and haproxy in /usr/sbin, which a non-root PATH may lack.
 find_bin() { PATH="$PATH:/usr/sbin:/sbin" command -v "$1" 2>/dev/null; }
 
