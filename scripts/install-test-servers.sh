@@ -96,7 +96,12 @@ install_go() {
 }
 
 # ---------------------------------------------------------------- FerretDB
-ferretdb_ok() { "$1" --version 2>/dev/null | grep -qx "version: $FERRETDB_VERSION"; }
+# Output captured first: with pipefail, `grep -q` quitting at the first line would SIGPIPE ferretdb and fail the check.
+ferretdb_ok() {
+  local out
+  out=$("$1" --version 2>/dev/null) || return 1
+  grep -qx "version: $FERRETDB_VERSION" <<<"$out"
+}
 
 gopath_bin() {
   local gp=${GOPATH:-}
