@@ -24,6 +24,8 @@ const shape = {
   ACS_ONBOARDING_USERNAME: stringVar().optional(),
   ACS_ONBOARDING_PASSWORD: secretVar().optional(),
   ACS_SUBJECT_PREFIX: stringVar().default('acs'),
+  /** Prometheus `/metrics` of the whole process on this port (on NBI_HOST); unset: no metrics endpoint. */
+  ACS_METRICS_PORT: listenPort().optional(),
   LOG_LEVEL: enumVar(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 

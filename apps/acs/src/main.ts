@@ -1,7 +1,7 @@
 // Composition root of `npm start`: configuration, the all-in-one ACS, endpoints printed, SIGINT/SIGTERM drain.
 import { ConfigError } from '@acs/config';
 import { connreqHttpConfig, workerSettings } from '@acs/connreq-http';
-import { createLogger } from '@acs/telemetry';
+import { createLogger, startTelemetry } from '@acs/telemetry';
 import { createAllInOne } from './all-in-one.js';
 import { allInOneOptions, appConfig } from './config.js';
 
@@ -18,6 +18,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger({ service: 'acs', level: config.LOG_LEVEL, pretty: process.stdout.isTTY });
+  // Metrics only when asked for: `npm start` opens no port beyond CWMP and the NBI.
+  const telemetry = config.ACS_METRICS_PORT === undefined ? undefined : startTelemetry({ serviceName: 'acs', prometheusPort: config.ACS_METRICS_PORT, prometheusHost: config.NBI_HOST });
   const acs = await createAllInOne({ ...allInOneOptions(config), connreqHttp, logger });
 
   // Plain lines on stdout (not log records): they are what a person starting the ACS looks for.
@@ -32,7 +34,8 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'draining');
     acs.stop().then(
-      () => {
+      async () => {
+        await telemetry?.shutdown();
         process.stdout.write('Stopped.\n');
         process.exitCode = 0;
       },

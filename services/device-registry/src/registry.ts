@@ -15,11 +15,12 @@ import {
   type Parser,
   type RegistryClient,
 } from '@acs/contracts';
-import { extractTraceContext } from '@acs/telemetry';
+import { createMetrics, extractTraceContext } from '@acs/telemetry';
 import { ensureCatchAllType, verifyCredentials } from './credentials.js';
 import { cpeRequest } from './cpe-requests.js';
 import { DEFAULT_POLICY, type RegistryDeps, type RegistryPolicy } from './deps.js';
 import { recordInform } from './inform.js';
+import { countedStore } from './instrumentation.js';
 import { recordResult } from './results.js';
 import { nextAction } from './session-next.js';
 import type { DeviceType } from './store/types.js';
@@ -51,7 +52,9 @@ export interface Registry extends RegistryClient {
 export const REGISTRY_SERVICE_VERSION = '0.1.0';
 
 export function createRegistry(options: RegistryOptions): Registry {
-  const deps: RegistryDeps = { ...options, clock: options.clock ?? Date.now, policy: { ...DEFAULT_POLICY, ...options.policy } };
+  const metrics = createMetrics('@acs/device-registry');
+  const deps: RegistryDeps = { ...options, store: countedStore(options.store, metrics), clock: options.clock ?? Date.now, policy: { ...DEFAULT_POLICY, ...options.policy } };
+  const requests = metrics.counter('acs.registry.requests', { description: 'gateway requests served (bus round trips), by endpoint' });
   const errorReply = (code: ErrorCode, message: string, issues?: ErrorReply['error']['issues']): ErrorReply => ({
     ok: false,
     error: { code, message, ...(issues ? { issues: issues.map((i) => ({ ...i, path: [...i.path] })) } : {}) },
@@ -61,9 +64,11 @@ export function createRegistry(options: RegistryOptions): Registry {
 
   function endpoint<Req>(subject: string, parse: Parser<Req>, run: (req: Req) => Promise<object>): EndpointHandler {
     const handle = serveOne(subject, parse, run);
+    const name = subject.slice(subject.lastIndexOf('.') + 1);
     // The caller's traceparent (NATS header) parents this span, so one trace shows the session across services.
-    return (msg) =>
-      tracer.startActiveSpan(`registry ${subject.slice(subject.lastIndexOf('.') + 1)}`, { kind: SpanKind.SERVER }, extractTraceContext(msg.headers), async (span) => {
+    return (msg) => {
+      requests.add(1, { endpoint: name });
+      return tracer.startActiveSpan(`registry ${name}`, { kind: SpanKind.SERVER }, extractTraceContext(msg.headers), async (span) => {
         try {
           const reply = await handle(msg);
           if ('ok' in reply && reply.ok === false && 'error' in reply) span.setStatus({ code: SpanStatusCode.ERROR, message: String((reply as ErrorReply).error.code) });
@@ -72,6 +77,7 @@ export function createRegistry(options: RegistryOptions): Registry {
           span.end();
         }
       });
+    };
   }
 
   function serveOne<Req>(subject: string, parse: Parser<Req>, run: (req: Req) => Promise<object>): EndpointHandler {
