@@ -3,11 +3,9 @@ import {
   deviceIdFromParts,
   parseInformEvent,
   parseRecordInformRequest,
-  parseSessionEndedEvent,
   parseSessionStartedEvent,
   type RecordInformRequest,
   type RegistryClient,
-  type SessionOutcome,
   type Subjects,
 } from '@acs/contracts';
 import {
@@ -16,9 +14,7 @@ import {
   CwmpParseError,
   decodeAsync,
   encode,
-  makeFault,
   negotiateVersion,
-  type AcsRequest,
   type CpeRequest,
   type CwmpHeader,
   type CwmpMessage,
@@ -28,15 +24,18 @@ import {
   type CwmpEnvelope,
 } from '@acs/cwmp';
 import { KvError, type DeviceLock, type RateLimiter, type SessionStore } from '@acs/kv';
-import { injectTraceContext, type Logger, type Metrics } from '@acs/telemetry';
+import type { Logger, Metrics } from '@acs/telemetry';
 import { trace } from '@opentelemetry/api';
 import { parse as parseContentType } from 'content-type';
+import { createAcsRequests } from './acs-requests.js';
 import { sessionCookie, sessionIdFromCookies } from './cookies.js';
 import { RegistryError } from './errors.js';
 import { createLogin, isReply, type Claim } from './login.js';
 import type { NonceService } from './nonce.js';
 import { createReplies, XML_CONTENT_TYPE, type CwmpHttpReply, type CwmpHttpRequest, type RequestContext } from './replies.js';
-import { newCwmpId, newSessionId, SessionRepository, type SessionRecord } from './session.js';
+import { newSessionId, SessionRepository, type SessionRecord } from './session.js';
+import { createSessionEnd } from './session-end.js';
+import { createSessionEvents } from './session-events.js';
 
 export type { CwmpHttpReply, CwmpHttpRequest } from './replies.js';
 
@@ -81,8 +80,6 @@ const CPE_REQUESTS: ReadonlySet<string> = new Set<CpeRequest['name']>([
   'GetRPCMethods',
 ]);
 
-type EndOutcome = SessionOutcome;
-
 /** The CWMP session machine over one HTTP exchange at a time; all state lives in the kv store. */
 export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest) => Promise<CwmpHttpReply> {
   const { registry, locks, bus, subjects, settings: s } = deps;
@@ -93,120 +90,14 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
   const replies = createReplies(deps);
   const { empty, soap, echo, fault, refuse, retryLater } = replies;
   const login = createLogin({ ...deps, repo, replies, now });
+  const events = createSessionEvents({ bus, logger: deps.logger });
+  const { endSession, expired } = createSessionEnd({ registry, locks, repo, events, subjects, metrics: deps.metrics, now });
+  const { next } = createAcsRequests({ registry, repo, replies, endSession, metrics: deps.metrics, settings: s, now });
   const m = {
     informs: deps.metrics.counter('acs.cwmp.informs', { description: 'Informs accepted' }),
     sessionsStarted: deps.metrics.counter('acs.cwmp.sessions.started'),
-    sessionsEnded: deps.metrics.counter('acs.cwmp.sessions.ended', { description: 'by outcome' }),
-    rpcs: deps.metrics.counter('acs.cwmp.rpcs', { description: 'ACS requests sent, by method' }),
     cpeRpcs: deps.metrics.counter('acs.cwmp.cpe_rpcs', { description: 'CPE requests answered, by method' }),
-    duration: deps.metrics.histogram('acs.cwmp.session.duration', { unit: 'ms', description: 'session length, by outcome' }),
   };
-
-  // ---------------------------------------------------------------------------------------------
-  // Events
-
-  function publish(subject: string, payload: object): void {
-    try {
-      bus.publish(subject, payload, { headers: injectTraceContext() });
-    } catch (error) {
-      // Events are best effort: a bus hiccup must not fail a CPE session that the registry already recorded.
-      deps.logger.warn({ err: error, subject }, 'event not published');
-    }
-  }
-
-  function publishChecked<T>(subject: string, payload: T, check: (v: unknown) => { ok: boolean; error?: Error }): void {
-    const r = check(payload);
-    if (!r.ok) {
-      deps.logger.warn({ subject, err: r.error }, 'event payload breaks its contract; not published');
-      return;
-    }
-    publish(subject, payload as object);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Session lifecycle
-
-  const expired = (session: SessionRecord): boolean => now() - session.lastSeenAt > session.timeoutMs;
-
-  /** Ends a session: reports an unanswered RPC as timed out, releases the lock, drops the record, tells the bus. */
-  async function endSession(session: SessionRecord, outcome: EndOutcome, log: Logger): Promise<void> {
-    if (session.pending !== null) {
-      const p = session.pending;
-      try {
-        await registry.recordResult({ sessionId: session.id, deviceId: session.deviceId, taskId: p.taskId, method: p.method, outcome: { timeout: true } });
-      } catch (error) {
-        // The registry keeps the task pending for the next session anyway (architecture: nothing is lost).
-        log.warn({ err: error, taskId: p.taskId }, 'could not report the unanswered RPC as timed out');
-      }
-      session.rpcs.push({ name: p.method, taskId: p.taskId, outcome: 'fault' });
-      session.pending = null;
-    }
-    await locks.release(session.lock).catch((error: unknown) => log.warn({ err: error }, 'lock not released; it will expire'));
-    await repo.remove(session);
-    const endedAt = now();
-    m.sessionsEnded.add(1, { outcome });
-    m.duration.record(Math.max(0, endedAt - session.startedAt), { outcome });
-    publishChecked(
-      subjects.evt.sessionEnded(session.deviceId),
-      {
-        deviceId: session.deviceId,
-        sessionId: session.id,
-        startedAt: iso(session.startedAt),
-        endedAt: iso(endedAt),
-        durationMs: Math.max(0, endedAt - session.startedAt),
-        outcome,
-        eventCodes: session.eventCodes,
-        rpcs: session.rpcs,
-        tasksDone: session.rpcs.filter((r) => r.outcome === 'ok' && r.taskId !== undefined).map((r) => r.taskId as string),
-        tasksFaulted: session.rpcs.filter((r) => r.outcome === 'fault' && r.taskId !== undefined).map((r) => r.taskId as string),
-      },
-      parseSessionEndedEvent,
-    );
-    log.info({ outcome, rpcs: session.rpcs.length, durationMs: endedAt - session.startedAt }, 'session ended');
-  }
-
-  /** Asks the registry for the next ACS request, or ends the session with 204 when there is none. */
-  async function next(session: SessionRecord, log: Logger): Promise<CwmpHttpReply> {
-    for (;;) {
-      if (now() - session.startedAt > s.maxSessionMs) {
-        log.warn({ maxSessionMs: s.maxSessionMs }, 'session reached its maximum duration');
-        await endSession(session, 'timeout', log);
-        return empty(204);
-      }
-      if (session.counters.acsRequests >= s.maxRpcsPerSession) {
-        log.warn({ maxRpcs: s.maxRpcsPerSession }, 'session reached its maximum number of RPCs');
-        await endSession(session, 'aborted', log);
-        return empty(204);
-      }
-      const action = await registry.nextAction({ sessionId: session.id, deviceId: session.deviceId });
-      if (action.action === 'none') {
-        await endSession(session, 'completed', log);
-        return empty(204);
-      }
-      const rpc = action.rpc as AcsRequest;
-      const cwmpId = newCwmpId();
-      const header: CwmpHeader = session.holdRequests ? { id: cwmpId, holdRequests: true } : { id: cwmpId };
-      let body: string;
-      try {
-        body = encode({ cwmpNamespace: session.cwmpNamespace, header, body: rpc as CwmpMessage });
-      } catch (error) {
-        if (!(error instanceof CwmpEncodeError)) throw error;
-        // The task carries something XML cannot hold: fail that task, move on to the next one.
-        log.error({ err: error, taskId: action.taskId, method: rpc.name }, 'ACS request cannot be encoded');
-        const f: Fault = makeFault(8002, `ACS request cannot be encoded: ${error.message}`);
-        await registry.recordResult({ sessionId: session.id, deviceId: session.deviceId, taskId: action.taskId, method: rpc.name, outcome: { fault: f } });
-        session.rpcs.push({ name: rpc.name, taskId: action.taskId, outcome: 'fault', faultCode: 8002 });
-        session.counters.acsRequests += 1;
-        continue;
-      }
-      session.pending = { cwmpId, taskId: action.taskId, method: rpc.name, sentAt: now() };
-      session.counters.acsRequests += 1;
-      await repo.save(session);
-      m.rpcs.add(1, { method: rpc.name });
-      log.debug({ method: rpc.name, taskId: action.taskId, cwmpId }, 'ACS request sent');
-      return { status: 200, headers: { 'Content-Type': XML_CONTENT_TYPE }, body };
-    }
-  }
 
   // ---------------------------------------------------------------------------------------------
   // Inform: authentication, then a fresh session
@@ -314,7 +205,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
 
     m.informs.add(1);
     m.sessionsStarted.add(1);
-    publishChecked(
+    events.publishChecked(
       subjects.evt.sessionStarted(deviceId),
       // A session answering a poke names it, so the poker sees the loop close (architecture, "A poke", step 4).
       {
@@ -326,7 +217,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
       },
       parseSessionStartedEvent,
     );
-    publishChecked(
+    events.publishChecked(
       subjects.evt.inform(deviceId),
       {
         deviceId,
