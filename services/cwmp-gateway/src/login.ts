@@ -33,6 +33,8 @@ export interface LoginDeps {
   readonly now: () => number;
 }
 
+export type Login = ReturnType<typeof createLogin>;
+
 const sha = (v: string) => createHash('sha256').update(v).digest('base64url').slice(0, 22);
 
 /**
