@@ -1,151 +1,223 @@
-// Session benchmark (prints figures; not a test): sessions/s and p50/p99 session latency for an empty
-// session (Inform → InformResponse → empty POST → 204) and for Inform + one GetParameterValues, with N
-// simulated CPEs, against the all-in-one app and against the separate-process stack on real NATS, Redis
-// and FerretDB. Run: npm run bench -- --cpes 50 --rounds 3 --targets all-in-one,distributed
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Session benchmark (prints figures; not a test). One driver (@acs/cpe-sim fleets, compact TR-181 model, Digest
+// onboarding credentials) against every target in the same run, rounds interleaved across targets, medians
+// reported: the ceiling (bench/support/ceiling-server.ts), the all-in-one, the distributed stack behind HAProxy,
+// and GENIEACS_CWMP_URL when set. Each target runs in processes of its own, so their CPU and RSS are theirs.
+// Run: npm run bench -- --cpes 50,200 --rounds 3 --targets ceiling,all-in-one,distributed
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createAllInOne } from '@acs/app';
 import { deviceIdFromParts } from '@acs/contracts';
 import { createFleet, type Fleet, type SessionResult } from '@acs/cpe-sim';
-import { createLogger } from '@acs/telemetry';
 import { compactTr181Model } from '../packages/e2e/test/support/compact-model.js';
-import { startDistributedStack } from '../packages/e2e/test/support/distributed-stack.js';
-import { NbiClient } from '../packages/e2e/test/support/nbi-client.js';
+import { sampleProcess } from './support/processes.js';
+import { otherAcs, startAllInOne, startCeiling, startDistributed, type Target, type TargetName } from './support/targets.js';
 
-const TARGETS = ['all-in-one', 'distributed'] as const;
-type Target = (typeof TARGETS)[number];
-
-interface AcsTarget {
-  cwmpUrl: string;
-  nbi: NbiClient;
-  onboarding: { username: string; password: string };
-  stop(): Promise<void>;
-}
-
-interface Row {
-  target: Target;
-  scenario: string;
-  sessions: number;
-  failed: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-}
+const SCENARIOS = {
+  first: 'first contact (onboarding + profile + discovery)',
+  known: 'known device: Inform → InformResponse → 204',
+  gpv: 'Inform + one GetParameterValues',
+} as const;
+type Scenario = keyof typeof SCENARIOS;
+const OURS: TargetName[] = ['ceiling', 'all-in-one', 'distributed'];
 
 const { values: args } = parseArgs({
   options: {
-    cpes: { type: 'string', default: '50' },
+    cpes: { type: 'string', default: '50,200' },
     rounds: { type: 'string', default: '3' },
-    targets: { type: 'string', default: TARGETS.join(',') },
+    targets: { type: 'string', default: OURS.join(',') },
+    scenarios: { type: 'string', default: Object.keys(SCENARIOS).join(',') },
   },
 });
-const cpes = Number(args.cpes);
+const fleetSizes = args.cpes.split(',').map(Number);
 const rounds = Number(args.rounds);
-const targets = args.targets.split(',').map((t) => t.trim()) as Target[];
-if (!Number.isInteger(cpes) || cpes < 1 || cpes > 2_000) throw new RangeError('--cpes: an integer 1..2000');
-if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) throw new RangeError('--rounds: an integer 1..100');
-for (const t of targets) if (!TARGETS.includes(t)) throw new RangeError(`--targets: ${t} is not one of ${TARGETS.join(', ')}`);
+const targetNames = args.targets.split(',').map((t) => t.trim()) as TargetName[];
+const scenarios = args.scenarios.split(',').map((s) => s.trim()) as Scenario[];
+for (const n of fleetSizes) if (!Number.isInteger(n) || n < 1 || n > 2_000) throw new RangeError('--cpes: integers 1..2000');
+if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new RangeError('--rounds: an integer 1..20');
+for (const t of targetNames) if (!OURS.includes(t)) throw new RangeError(`--targets: ${t} is not one of ${OURS.join(', ')}`);
+for (const s of scenarios) if (!(s in SCENARIOS)) throw new RangeError(`--scenarios: ${s} is not one of ${Object.keys(SCENARIOS).join(', ')}`);
+const otherUrl = process.env.GENIEACS_CWMP_URL;
 
-async function startAllInOne(): Promise<AcsTarget> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'acs-bench-'));
-  const onboarding = { username: 'bench', password: randomBytes(12).toString('base64url') };
-  const app = await createAllInOne({ dataDir, cwmp: { port: 0 }, nbi: { port: 0 }, onboarding, logger: createLogger({ service: 'acs-bench', level: 'error' }) });
-  return {
-    cwmpUrl: app.cwmpUrl,
-    nbi: new NbiClient(app.nbiUrl, app.adminToken as string),
-    onboarding,
-    async stop() {
-      await app.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+/** One round of one scenario against one target. */
+interface Round {
+  sessions: number;
+  ok: number;
+  wallMs: number;
+  p50: number;
+  p99: number;
+  cpu: Record<string, number>;
+  rss: Record<string, number>;
+  storeOps?: number;
+  roundTrips?: number;
+  driverCpuS: number;
 }
 
-async function startDistributed(): Promise<AcsTarget> {
-  const stack = await startDistributedStack({ gatewayEnv: { LOG_LEVEL: 'error' } });
-  return { cwmpUrl: stack.cwmpUrl, nbi: stack.nbi, onboarding: stack.onboarding, stop: () => stack.stop() };
+const percentile = (sorted: number[], p: number): number =>
+  sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number);
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : (s[Math.floor((s.length - 1) / 2)] as number);
+};
+
+function newFleet(target: Target, count: number, prefix: string): Fleet {
+  return createFleet({
+    acsUrl: target.cwmpUrl,
+    count,
+    model: compactTr181Model(),
+    serialPrefix: prefix,
+    ...(target.onboarding ? { username: target.onboarding.username, password: target.onboarding.password } : {}),
+    connectionRequest: false,
+    retry: false,
+    httpTimeoutMs: 300_000,
+  });
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
-function row(target: Target, scenario: string, results: SessionResult[], wallMs: number): Row {
+/** Runs one session per CPE of `fleet`, all at once, measuring the target's processes around it. */
+async function measure(target: Target, fleet: Fleet): Promise<Round> {
+  const cpuBefore = Object.fromEntries(Object.entries(target.pids).map(([role, pid]) => [role, sampleProcess(pid).cpuSeconds]));
+  const countersBefore = await target.counters?.();
+  const driverBefore = process.cpuUsage();
+  const started = Date.now();
+  const results: SessionResult[] = await fleet.run({ sessions: fleet.cpes.length, concurrency: fleet.cpes.length });
+  const wallMs = Date.now() - started;
+  const driver = process.cpuUsage(driverBefore);
+  const countersAfter = await target.counters?.();
+  const cpu: Record<string, number> = {};
+  const rss: Record<string, number> = {};
+  for (const [role, pid] of Object.entries(target.pids)) {
+    const s = sampleProcess(pid);
+    cpu[role] = s.cpuSeconds - (cpuBefore[role] ?? 0);
+    rss[role] = s.rssBytes;
+  }
   const ok = results.filter((r) => r.ok);
   const latencies = ok.map((r) => r.durationMs).sort((a, b) => a - b);
   return {
-    target,
-    scenario,
     sessions: results.length,
-    failed: results.length - ok.length,
-    perSecond: Math.round((ok.length / (wallMs / 1_000)) * 10) / 10,
-    p50: Math.round(percentile(latencies, 50)),
-    p99: Math.round(percentile(latencies, 99)),
+    ok: ok.length,
+    wallMs,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    cpu,
+    rss,
+    ...(countersBefore && countersAfter
+      ? { storeOps: countersAfter.storeOps - countersBefore.storeOps, roundTrips: countersAfter.roundTrips - countersBefore.roundTrips }
+      : {}),
+    driverCpuS: (driver.user + driver.system) / 1e6,
   };
 }
 
-async function bench(target: Target): Promise<Row[]> {
-  const acs = target === 'all-in-one' ? await startAllInOne() : await startDistributed();
-  let fleet: Fleet | undefined;
-  try {
-    fleet = createFleet({
-      acsUrl: acs.cwmpUrl,
-      count: cpes,
-      model: compactTr181Model(),
-      serialPrefix: 'BENCH',
-      username: acs.onboarding.username,
-      password: acs.onboarding.password,
-      connectionRequest: false,
-      retry: false,
-      httpTimeoutMs: 120_000,
-    });
-    await fleet.start();
-    // Boot sessions (onboarding, discovery) are set-up, not measured.
-    let started = Date.now();
-    const boot = await fleet.run({ sessions: cpes, concurrency: cpes });
-    const rows = [row(target, 'first contact (set-up: onboarding + discovery)', boot, Date.now() - started)];
-    if (boot.some((r) => !r.ok)) return rows;
-
-    const empty: SessionResult[] = [];
-    started = Date.now();
-    for (let i = 0; i < rounds; i++) empty.push(...(await fleet.run({ sessions: cpes, concurrency: cpes })));
-    rows.push(row(target, 'Inform → InformResponse → 204', empty, Date.now() - started));
-
-    const gpv: SessionResult[] = [];
-    let wallMs = 0;
-    for (let i = 0; i < rounds; i++) {
-      // One GPV task per device, queued through the NBI before the round (not timed).
-      for (const cpe of fleet.cpes) {
-        const id = deviceIdFromParts(cpe.deviceId.oui, cpe.deviceId.productClass, cpe.deviceId.serialNumber);
-        await acs.nbi.createTask(id, { type: 'getParameterValues', args: { parameterNames: ['Device.DeviceInfo.UpTime'] } });
-      }
-      started = Date.now();
-      gpv.push(...(await fleet.run({ sessions: cpes, concurrency: cpes })));
-      wallMs += Date.now() - started;
-    }
-    const withoutGpv = gpv.filter((r) => r.ok && !r.rpcs.includes('GetParameterValues')).length;
-    rows.push(row(target, `Inform + one GetParameterValues${withoutGpv > 0 ? ` (${withoutGpv} without the GPV)` : ''}`, gpv, wallMs));
-    return rows;
-  } finally {
-    await fleet?.stop();
-    await acs.stop();
+async function queueGpv(target: Target, fleet: Fleet): Promise<void> {
+  if (!target.nbi) return;
+  for (const cpe of fleet.cpes) {
+    const id = deviceIdFromParts(cpe.deviceId.oui, cpe.deviceId.productClass, cpe.deviceId.serialNumber);
+    await target.nbi.createTask(id, { type: 'getParameterValues', args: { parameterNames: ['Device.DeviceInfo.UpTime'] } });
   }
 }
 
-const cpu = cpus()[0]?.model ?? 'unknown';
-process.stdout.write(
-  `ACS session benchmark — ${new Date().toISOString()}\n` +
-    `cores: ${availableParallelism()} (${cpu}), node ${process.version}, ${cpes} simulated CPEs (compact TR-181 model), ${rounds} round(s) of ${cpes} sessions per scenario\n\n`,
-);
-const all: Row[] = [];
-for (const target of targets) {
-  process.stderr.write(`running against ${target}...\n`);
-  all.push(...(await bench(target)));
+interface Cell {
+  target: TargetName;
+  cpes: number;
+  scenario: Scenario;
+  rounds: Round[];
 }
-const header = ['target', 'scenario', 'sessions', 'failed', 'sessions/s', 'p50 ms', 'p99 ms'];
-const lines = all.map((r) => [r.target, r.scenario, String(r.sessions), String(r.failed), String(r.perSecond), String(r.p50), String(r.p99)]);
-process.stdout.write(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|\n${lines.map((l) => `| ${l.join(' | ')} |`).join('\n')}\n`);
+
+async function run(targets: Target[]): Promise<Cell[]> {
+  const cells: Cell[] = [];
+  const cell = (target: Target, cpes: number, scenario: Scenario): Cell => {
+    let c = cells.find((x) => x.target === target.name && x.cpes === cpes && x.scenario === scenario);
+    if (!c) cells.push((c = { target: target.name, cpes, scenario, rounds: [] }));
+    return c;
+  };
+  for (const cpes of fleetSizes) {
+    // Known devices: one fleet per target, booted once; the boot is the first round of the first-contact row.
+    const known = new Map<Target, Fleet>();
+    try {
+      for (const target of targets) {
+        const fleet = newFleet(target, cpes, `K${cpes}X`);
+        known.set(target, fleet);
+        await fleet.start();
+        process.stderr.write(`${cpes} CPEs, first contact, round 1/${rounds}: ${target.name}\n`);
+        const boot = await measure(target, fleet);
+        if (scenarios.includes('first')) cell(target, cpes, 'first').rounds.push(boot);
+      }
+      for (const scenario of scenarios) {
+        for (let r = scenario === 'first' ? 1 : 0; r < rounds; r++) {
+          for (const target of targets) {
+            process.stderr.write(`${cpes} CPEs, ${scenario}, round ${r + 1}/${rounds}: ${target.name}\n`);
+            const fleet = scenario === 'first' ? newFleet(target, cpes, `F${cpes}R${r}X`) : (known.get(target) as Fleet);
+            try {
+              if (scenario === 'first') await fleet.start();
+              if (scenario === 'gpv') await queueGpv(target, fleet);
+              cell(target, cpes, scenario).rounds.push(await measure(target, fleet));
+            } finally {
+              if (scenario === 'first') await fleet.stop();
+            }
+          }
+        }
+      }
+    } finally {
+      for (const fleet of known.values()) await fleet.stop();
+    }
+  }
+  return cells;
+}
+
+function table(cells: Cell[]): string {
+  const header = ['CPEs', 'scenario', 'target', 'sessions (failed)', 'sessions/s', 'p50 ms', 'p99 ms', 'vs ceiling', 'CPU s / 1000 sessions', 'RSS MB', 'store ops / session', 'round trips / session'];
+  const rows = cells.map((c) => {
+    const perSecond = median(c.rounds.map((r) => (r.ok * 1000) / r.wallMs));
+    const ceiling = cells.find((x) => x.target === 'ceiling' && x.cpes === c.cpes && x.scenario === c.scenario);
+    const ceilingRate = ceiling ? median(ceiling.rounds.map((r) => (r.ok * 1000) / r.wallMs)) : Number.NaN;
+    const sessions = c.rounds.reduce((a, r) => a + r.sessions, 0);
+    const failed = c.rounds.reduce((a, r) => a + r.sessions - r.ok, 0);
+    const roles = Object.keys(c.rounds[0]?.cpu ?? {});
+    const cpu = roles.map((role) => `${role} ${median(c.rounds.map((r) => ((r.cpu[role] ?? 0) * 1000) / r.sessions)).toFixed(1)}`);
+    cpu.push(`driver ${median(c.rounds.map((r) => (r.driverCpuS * 1000) / r.sessions)).toFixed(1)}`);
+    const rss = roles.map((role) => `${role} ${Math.round(Math.max(...c.rounds.map((r) => r.rss[role] ?? 0)) / 2 ** 20)}`);
+    const perSession = (f: (r: Round) => number | undefined) => {
+      const xs = c.rounds.map((r) => f(r)).filter((x): x is number => x !== undefined);
+      return xs.length === 0 ? '—' : median(xs.map((x, i) => x / (c.rounds[i]?.sessions ?? 1))).toFixed(1);
+    };
+    return [
+      String(c.cpes),
+      SCENARIOS[c.scenario],
+      c.target,
+      `${sessions} (${failed})`,
+      perSecond.toFixed(1),
+      String(Math.round(median(c.rounds.map((r) => r.p50)))),
+      String(Math.round(median(c.rounds.map((r) => r.p99)))),
+      c.target === 'ceiling' || Number.isNaN(ceilingRate) ? '—' : `${((100 * perSecond) / ceilingRate).toFixed(1)} %`,
+      cpu.join(', '),
+      rss.join(', ') || '—',
+      perSession((r) => r.storeOps),
+      perSession((r) => r.roundTrips),
+    ];
+  });
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+const starters: Record<TargetName, () => Promise<Target>> = {
+  ceiling: startCeiling,
+  'all-in-one': startAllInOne,
+  distributed: startDistributed,
+  other: async () => otherAcs(otherUrl as string),
+};
+const names: TargetName[] = [...targetNames, ...(otherUrl ? (['other'] as const) : [])];
+const targets: Target[] = [];
+const stopAll = async () => {
+  for (const t of targets.splice(0)) await t.stop().catch(() => undefined);
+};
+// Ctrl-C or SIGTERM: stop what was started (the testkit's servers die with us anyway).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll().then(() => process.exit(130)));
+try {
+  for (const name of names) targets.push(await starters[name]());
+  const cpu = cpus()[0]?.model ?? 'unknown';
+  process.stdout.write(
+    `ACS session benchmark — ${new Date().toISOString()}\n` +
+      `machine: ${availableParallelism()} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; ` +
+      `MongoDB-wire server of the distributed target: FerretDB v1 (SQLite backend)\n` +
+      `${rounds} round(s) per cell, interleaved across targets; figures are medians over rounds (RSS: the largest)\n\n`,
+  );
+  process.stdout.write(`${table(await run(targets))}\n`);
+} finally {
+  await stopAll();
+}

@@ -17,6 +17,8 @@ export interface FerretDbServer {
   /** mongodb://127.0.0.1:PORT/ — add a database name, e.g. `${url}acs`. */
   readonly url: string;
   readonly port: number;
+  /** Process id of the server (benchmarks read its CPU time and memory from /proc). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -69,7 +71,7 @@ export async function startFerretDb(): Promise<FerretDbServer> {
   );
   const url = `mongodb://127.0.0.1:${port}/`;
   await waitReady(proc, 'ferretdb', () => ping(url));
-  return { url, port, stop: () => proc.stop() };
+  return { url, port, pid: proc.child.pid, stop: () => proc.stop() };
 }
 
 async function ping(url: string): Promise<boolean> {

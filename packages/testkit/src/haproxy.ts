@@ -27,6 +27,8 @@ export interface HaproxyServer {
   /** http://127.0.0.1:PORT */
   readonly url: string;
   readonly port: number;
+  /** Process id of the server (benchmarks read its CPU time and memory from /proc). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -48,7 +50,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyServ
   const proc = spawnOwned(bin, ['-db', '-f', config], { tempDir: dir });
   // A separate monitor frontend, so the readiness probe never shows up in the backends' traffic.
   await waitReady(proc, 'haproxy', async () => (await fetch(`http://127.0.0.1:${monitorPort}/ready`, { signal: AbortSignal.timeout(2_000) })).ok);
-  return { url: `http://127.0.0.1:${port}`, port, stop: () => proc.stop() };
+  return { url: `http://127.0.0.1:${port}`, port, pid: proc.child.pid, stop: () => proc.stop() };
 }
 
 function haproxyConfig(c: HaproxyOptions & { port: number; monitorPort: number }): string {

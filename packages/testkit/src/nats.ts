@@ -8,6 +8,8 @@ export interface NatsServer {
   /** nats://127.0.0.1:PORT */
   readonly url: string;
   readonly port: number;
+  /** Process id of the server (benchmarks read its CPU time and memory from /proc). */
+  readonly pid: number | undefined;
   /** Kills the server hard and starts it again on the same port and store (restart tests). */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -28,6 +30,9 @@ export async function startNats(): Promise<NatsServer> {
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return proc.child.pid;
+    },
     async restart() {
       await proc.stop(0);
       proc = await launch();

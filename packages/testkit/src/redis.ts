@@ -8,6 +8,8 @@ export interface RedisServer {
   /** redis://127.0.0.1:PORT */
   readonly url: string;
   readonly port: number;
+  /** Process id of the server (benchmarks read its CPU time and memory from /proc). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -18,7 +20,7 @@ export async function startRedis(): Promise<RedisServer> {
   const port = await freePort();
   const proc = spawnOwned(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { tempDir: dir });
   await waitReady(proc, 'redis-server', () => ping(port));
-  return { url: `redis://127.0.0.1:${port}`, port, stop: () => proc.stop() };
+  return { url: `redis://127.0.0.1:${port}`, port, pid: proc.child.pid, stop: () => proc.stop() };
 }
 
 function ping(port: number): Promise<boolean> {

@@ -20,6 +20,8 @@ export interface DistributedStack {
   /** The CWMP URL the CPEs use: the round-robin proxy in front of the gateways. */
   readonly cwmpUrl: string;
   readonly proxy: RoundRobinProxy;
+  /** Process ids of the servers (benchmarks read their CPU and memory). */
+  readonly serverPids: Readonly<Record<'nats' | 'redis' | 'mongo', number | undefined>>;
   readonly gateways: readonly ServiceProcess[];
   readonly registry: ServiceProcess;
   readonly nbi: NbiClient;
@@ -60,7 +62,9 @@ async function httpOk(url: string): Promise<boolean> {
  * main.js (NBI included) and two gateway main.js as child processes configured by env, and a round-robin
  * proxy in front of the gateways.
  */
-export async function startDistributedStack(options: { gatewayEnv?: Record<string, string> } = {}): Promise<DistributedStack> {
+export async function startDistributedStack(
+  options: { gatewayEnv?: Record<string, string>; registryEnv?: Record<string, string> } = {},
+): Promise<DistributedStack> {
   const [nats, redis, ferret] = await Promise.all([startNats(), startRedis(), startFerretDb()]);
   const started: ServiceProcess[] = [];
   const stopServers = () => Promise.all([nats.stop(), redis.stop(), ferret.stop()]);
@@ -81,6 +85,7 @@ export async function startDistributedStack(options: { gatewayEnv?: Record<strin
         NBI_PORT: String(nbiPort),
         ACS_ONBOARDING_USERNAME: onboarding.username,
         ACS_ONBOARDING_PASSWORD: onboarding.password,
+        ...options.registryEnv,
       },
     });
     const registry = service(registryProc, nbiPort, 'registry');
@@ -116,6 +121,7 @@ export async function startDistributedStack(options: { gatewayEnv?: Record<strin
     return {
       cwmpUrl: `${proxy.url}/cwmp/`,
       proxy,
+      serverPids: { nats: nats.pid, redis: redis.pid, mongo: ferret.pid },
       gateways,
       registry,
       nbi: new NbiClient(`http://127.0.0.1:${nbiPort}/api/v1`, token),

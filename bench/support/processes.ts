@@ -1,0 +1,38 @@
+// What the benchmark reads about the processes it measures: CPU seconds and RSS from /proc (Linux), and the
+// counters of a Prometheus /metrics page.
+import { readFileSync } from 'node:fs';
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+export interface ProcessSample {
+  readonly cpuSeconds: number;
+  readonly rssBytes: number;
+}
+
+/** utime + stime of `pid` and its resident set; zeros when the process is gone (or not Linux). */
+export function sampleProcess(pid: number | undefined): ProcessSample {
+  if (pid === undefined) return { cpuSeconds: 0, rssBytes: 0 };
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    return { cpuSeconds: ticks / CLOCK_TICKS, rssBytes: rssKb * 1024 };
+  } catch {
+    return { cpuSeconds: 0, rssBytes: 0 };
+  }
+}
+
+/** The sum of every series of `metric` (a counter: `<name>_total`) on a Prometheus page; 0 when absent. */
+export async function scrapeCounter(url: string, metric: string): Promise<number> {
+  const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(metric)) continue;
+    const rest = line.slice(metric.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}

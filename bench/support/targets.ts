@@ -1,0 +1,148 @@
+// The ACSs the session benchmark drives, each started as separate processes so that their CPU and memory are
+// theirs (the driver's own are printed apart): the ceiling, the all-in-one, the distributed stack behind HAProxy,
+// and any other ACS at GENIEACS_CWMP_URL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { freePort, startHaproxy } from '@acs/testkit';
+import { startDistributedStack } from '../../packages/e2e/test/support/distributed-stack.js';
+import { NbiClient } from '../../packages/e2e/test/support/nbi-client.js';
+import { scrapeCounter } from './processes.js';
+
+export type TargetName = 'ceiling' | 'all-in-one' | 'distributed' | 'other';
+
+export interface Target {
+  readonly name: TargetName;
+  readonly cwmpUrl: string;
+  /** Where tasks are queued (GetParameterValues rows); none for the ceiling and an other ACS. */
+  readonly nbi?: NbiClient;
+  readonly onboarding?: { username: string; password: string };
+  /** The processes whose CPU and RSS count, by role. */
+  readonly pids: Readonly<Record<string, number | undefined>>;
+  /** Store operations and registry round trips so far (our ACS only). */
+  counters?(): Promise<{ storeOps: number; roundTrips: number }>;
+  stop(): Promise<void>;
+}
+
+const ROOT = new URL('../../', import.meta.url);
+const path = (p: string) => fileURLToPath(new URL(p, ROOT));
+
+/** Spawns `args` with node and resolves with the stdout lines up to the first one matching `ready`. */
+async function spawnNode(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; lines: string[] }> {
+  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on("data", (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4_000)));
+  const seen: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} not ready in 60 s: ${stderr}`)), 60_000);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`)));
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      seen.push(line);
+      if (ready.test(line)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  return { child, lines: seen };
+}
+
+const field = (lines: string[], re: RegExp): string => {
+  for (const line of lines) {
+    const m = re.exec(line);
+    if (m?.[1]) return m[1];
+  }
+  throw new Error(`no line matches ${re}: ${lines.join(' | ')}`);
+};
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+const counterReader = (metricsUrl: string) => async () => ({
+  storeOps: await scrapeCounter(metricsUrl, 'acs_registry_store_operations_total'),
+  roundTrips: await scrapeCounter(metricsUrl, 'acs_registry_requests_total'),
+});
+
+export async function startCeiling(): Promise<Target> {
+  const { child, lines } = await spawnNode(['--import', 'tsx', path('bench/support/ceiling-server.ts')], {}, /^http:/);
+  return { name: 'ceiling', cwmpUrl: field(lines, /^(http:\S+)$/), pids: { ceiling: child.pid }, stop: () => stopChild(child) };
+}
+
+export async function startAllInOne(): Promise<Target> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'acs-bench-'));
+  const onboarding = { username: 'bench', password: randomBytes(12).toString('base64url') };
+  const token = randomBytes(24).toString('base64url');
+  const metricsPort = await freePort();
+  const { child, lines } = await spawnNode(
+    [path('apps/acs/dist/main.js')],
+    {
+      ACS_DATA_DIR: dataDir,
+      CWMP_PORT: '0',
+      NBI_PORT: '0',
+      ACS_NBI_TOKEN: token,
+      ACS_ONBOARDING_USERNAME: onboarding.username,
+      ACS_ONBOARDING_PASSWORD: onboarding.password,
+      ACS_METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: 'error',
+    },
+    /^Ready\./,
+  );
+  return {
+    name: 'all-in-one',
+    cwmpUrl: field(lines, /^CWMP endpoint:\s+(\S+)$/),
+    nbi: new NbiClient(field(lines, /^NBI endpoint:\s+(\S+)$/), token),
+    onboarding,
+    pids: { acs: child.pid },
+    counters: counterReader(`http://127.0.0.1:${metricsPort}/metrics`),
+    async stop() {
+      await stopChild(child);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startDistributed(): Promise<Target> {
+  const metricsPort = await freePort();
+  const stack = await startDistributedStack({ gatewayEnv: { LOG_LEVEL: 'error' }, registryEnv: { LOG_LEVEL: 'error', REGISTRY_METRICS_PORT: String(metricsPort) } });
+  // HAProxy (round robin, no stickiness, shared upstream connections) as a production load balancer would.
+  const proxy = await startHaproxy({ backends: stack.gateways.map((g) => ({ host: '127.0.0.1', port: g.port })), reuse: true });
+  const [gw1, gw2] = stack.gateways;
+  return {
+    name: 'distributed',
+    cwmpUrl: `${proxy.url}/cwmp/`,
+    nbi: stack.nbi,
+    onboarding: stack.onboarding,
+    pids: {
+      registry: stack.registry.proc.child.pid,
+      'gateway-1': gw1?.proc.child.pid,
+      'gateway-2': gw2?.proc.child.pid,
+      nats: stack.serverPids.nats,
+      redis: stack.serverPids.redis,
+      mongo: stack.serverPids.mongo,
+      haproxy: proxy.pid,
+    },
+    counters: counterReader(`http://127.0.0.1:${metricsPort}/metrics`),
+    async stop() {
+      await proxy.stop();
+      await stack.stop();
+    },
+  };
+}
+
+/** Another ACS (GenieACS) at a URL the operator gives; it admits the simulated CPEs without credentials. */
+export function otherAcs(url: string): Target {
+  return { name: 'other', cwmpUrl: url, pids: {}, stop: async () => undefined };
+}
