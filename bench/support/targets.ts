@@ -23,6 +23,8 @@ export interface Target {
   readonly onboarding?: { username: string; password: string };
   /** The processes whose CPU and RSS count, by role. */
   readonly pids: Readonly<Record<string, number | undefined>>;
+  /** The registry's Prometheus page (our ACS only). */
+  readonly metricsUrl?: string;
   /** Store operations and registry round trips so far (our ACS only). */
   counters?(): Promise<{ storeOps: number; roundTrips: number }>;
   stop(): Promise<void>;
@@ -106,6 +108,7 @@ export async function startAllInOne(): Promise<Target> {
     nbi: new NbiClient(field(lines, /^NBI endpoint:\s+(\S+)$/), token),
     onboarding,
     pids: { acs: child.pid },
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     counters: counterReader(`http://127.0.0.1:${metricsPort}/metrics`),
     async stop() {
       await stopChild(child);
@@ -134,6 +137,7 @@ export async function startDistributed(): Promise<Target> {
       mongo: stack.serverPids.mongo,
       haproxy: proxy.pid,
     },
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     counters: counterReader(`http://127.0.0.1:${metricsPort}/metrics`),
     async stop() {
       await proxy.stop();

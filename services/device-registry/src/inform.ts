@@ -2,11 +2,11 @@ import { learnConnectionRequestAuth, storableValue } from './learned-credentials
 import { pokeRequestIdFor } from './router/last-poke.js';
 import type { RecordInformReply, RecordInformRequest } from '@acs/contracts';
 import type { RegistryDeps } from './deps.js';
-import { publishDeviceRegistered, publishTaskFault } from './events.js';
+import { publishDeviceRegistered } from './events.js';
 import { startOnboarding, systemTaskInput } from './onboarding.js';
 import { buildProfileArgs, profileParameterKey, rootOf, type DataModelRoot } from './profiles.js';
 import type { ConnectionRequestInfo, Device, DeviceType, DeviceUpsert, Task, TaskInput } from './store/types.js';
-import { TASK_PRIORITY, progressOf, systemSetArgs } from './task-meta.js';
+import { TASK_PRIORITY, systemSetArgs } from './task-meta.js';
 
 const BOOTSTRAP = '0 BOOTSTRAP';
 const BOOT = '1 BOOT';
@@ -49,15 +49,14 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
   const root = rootOf(inform.parameterList.map((p) => p.name));
   const { oui, productClass, serialNumber, manufacturer } = inform.deviceId;
 
-  const existing = await store.getDevice(req.deviceId);
-  const deviceTypeId = req.auth.deviceTypeId ?? existing?.deviceTypeId ?? (await store.matchDeviceType(oui, productClass, serialNumber))?.id ?? null;
   const upsert: DeviceUpsert = {
     id: req.deviceId,
     oui,
     productClass,
     serialNumber,
     manufacturer,
-    deviceTypeId,
+    // Undefined keeps the type the device has: no read of the device before this write.
+    ...(req.auth.deviceTypeId === undefined ? {} : { deviceTypeId: req.auth.deviceTypeId }),
     lastInformAt: now,
     sourceIp: req.sourceIp,
     connectionRequest: connectionRequestFrom(values, root),
@@ -74,7 +73,14 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
   }
   const learned = learnConnectionRequestAuth(inform.parameterList, deps.secretBox, now);
   if (learned !== null) upsert.connectionRequestAuth = learned;
-  const { device, created } = await store.upsertDevice(upsert, now);
+  const upserted = await store.upsertDevice(upsert, now);
+  const { created } = upserted;
+  let { device } = upserted;
+  if (device.deviceTypeId === null) {
+    // Untyped so far (a device credential, or types added since): bind it to the type it matches now.
+    const matched = await store.matchDeviceType(oui, productClass, serialNumber);
+    if (matched !== null) device = (await store.upsertDevice({ id: device.id, oui, productClass, serialNumber, deviceTypeId: matched.id }, now)).device;
+  }
 
   if (bootstrap && !created) {
     // cwmp-protocol §4.3: the cached tree is stale after 0 BOOTSTRAP; discovery rebuilds it.
@@ -89,9 +95,9 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
     );
   }
 
-  await housekeeping(deps, device.id, req.sessionId, now);
-
-  const type: DeviceType | null = deviceTypeId === null ? null : await store.getDeviceType(deviceTypeId);
+  // The type is read only when this Inform has something to do with it (onboarding, profile, registration).
+  const needsType = req.auth.scope === 'type' || bootstrap || boot || created;
+  const type: DeviceType | null = device.deviceTypeId === null || !needsType ? null : await store.getDeviceType(device.deviceTypeId);
   const reportedKey = values.get(`${root}ManagementServer.ParameterKey`) ?? '';
   if (req.auth.scope === 'type' && type !== null) await startOnboarding(deps, device, type, root, reportedKey, now);
   // A device seen for the first time without 0 BOOTSTRAP (it moved from another ACS) is as unknown as a bootstrapped one.
@@ -102,30 +108,6 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
   deps.logger.info({ deviceId: device.id, sessionId: req.sessionId, events: [...events], created }, 'Inform recorded');
   const pokeRequestId = pokeRequestIdFor(device, req.inform.event.map((e) => e.eventCode), now);
   return { deviceId: device.id, registered: created, ...(pokeRequestId === undefined ? {} : { pokeRequestId }) };
-}
-
-/**
- * A new session means earlier ones of this device are over (one session per device): their running
- * tasks go back to the queue, downloads waiting too long for TransferComplete fail.
- */
-async function housekeeping(deps: RegistryDeps, deviceId: string, sessionId: string, now: number): Promise<void> {
-  const { store } = deps;
-  const running = (await store.openTasks(deviceId)).filter((t) => t.status === 'running');
-  for (const task of running) {
-    const progress = progressOf(task);
-    if (progress?.phase === 'transfer') {
-      if (now - progress.since < deps.policy.transferTimeoutMs) continue;
-      const fault = { code: 'TRANSFER_TIMEOUT', message: `no TransferComplete for CommandKey ${progress.commandKey}` };
-      const failed = await store.failTask(task.id, fault, now);
-      if (failed) {
-        await store.recordFault({ deviceId, taskId: task.id, code: fault.code, message: fault.message, detail: { commandKey: progress.commandKey } }, now);
-        publishTaskFault(deps, failed, fault, undefined);
-      }
-      continue;
-    }
-    if (progress?.sessionId === sessionId) continue;
-    await store.releaseTask(task.id, now);
-  }
 }
 
 /** Queues the type's profile unless the device already reports its ParameterKey or one is queued. */

@@ -1,5 +1,6 @@
 import type { NextActionReply, NextActionRequest } from '@acs/contracts';
 import type { RegistryDeps } from './deps.js';
+import { settleEarlierSession } from './earlier-sessions.js';
 import { publishTaskFault } from './events.js';
 import type { Task } from './store/types.js';
 import { progressOf, toJson, type TaskProgress } from './task-meta.js';
@@ -8,7 +9,8 @@ import { TaskArgsError, taskToRpc } from './tasks-to-rpc.js';
 const byPriorityThenQueue = (a: Task, b: Task) => (b.priority ?? 0) - (a.priority ?? 0) || a.seq - b.seq;
 
 /**
- * sessionNext: the next RPC for this session. A multi-step task of this session continues first;
+ * sessionNext: the next RPC for this session. Running tasks of earlier sessions are settled first
+ * (settleEarlierSession). A multi-step task of this session continues first;
  * then pending tasks by priority (system tasks first) and queue order, skipping expired ones and
  * ones that already failed in this session. The chosen task is claimed atomically, so two replicas
  * cannot hand out the same task. `none` when nothing is left.
@@ -17,7 +19,12 @@ export async function nextAction(deps: RegistryDeps, req: NextActionRequest): Pr
   const { store } = deps;
   const now = deps.clock();
 
-  const open = await store.openTasks(req.deviceId);
+  const open: Task[] = [];
+  for (const task of await store.openTasks(req.deviceId)) {
+    const ours = task.status !== 'running' || progressOf(task)?.sessionId === req.sessionId;
+    const settled = ours ? task : await settleEarlierSession(deps, task, now);
+    if (settled !== null) open.push(settled);
+  }
   const running = open.filter((t) => t.status === 'running');
   for (const task of running) {
     const p = progressOf(task);

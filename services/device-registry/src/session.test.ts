@@ -360,7 +360,21 @@ describe('queue policy', () => {
     expect(await param('Device.DeviceInfo.UpTime')).toBeUndefined();
   });
 
-  it('a running task of a session that died is released at the next Inform', async () => {
+  it('a download that never sent TransferComplete fails (and is retried) once the next session asks for work past the window', async () => {
+    await queue({ type: 'download', args: { commandKey: 'fw-late', fileType: '1 Firmware Upgrade Image', url: 'http://files.example.net/fw.bin' } });
+    const d = await next('s1');
+    await answer(d.taskId, { name: 'DownloadResponse', status: 1, startTime: '0001-01-01T00:00:00Z', completeTime: '0001-01-01T00:00:00Z' }, 's1');
+    // Inside the window a later session leaves it waiting...
+    f.advance(1_000);
+    expect(await f.registry.nextAction({ sessionId: 's2', deviceId: ID })).toEqual({ action: 'none' });
+    expect((await f.store.getTask(d.taskId))?.status).toBe('running');
+    // ...past it the attempt fails with its fault recorded, and the task (attempts left) runs again at once.
+    f.advance(f.registry.deps.policy.transferTimeoutMs);
+    expect(await f.registry.nextAction({ sessionId: 's3', deviceId: ID })).toMatchObject({ action: 'rpc', taskId: d.taskId, rpc: { name: 'Download', commandKey: 'fw-late' } });
+    expect((await f.store.listFaults({ taskId: d.taskId })).items[0]).toMatchObject({ code: 'TRANSFER_TIMEOUT' });
+  });
+
+  it('a running task of a session that died is released when the next session asks for work, and handed out in it', async () => {
     await queue({ type: 'reboot', args: {} });
     const r = await next('dead');
     await f.registry.recordInform({
