@@ -83,13 +83,16 @@ export async function startCeiling(): Promise<Target> {
   return { name: 'ceiling', cwmpUrl: field(lines, /^(http:\S+)$/), pids: { ceiling: child.pid }, stop: () => stopChild(child) };
 }
 
-export async function startAllInOne(): Promise<Target> {
+/** `profileDir`: each process writes a V8 CPU profile there when it exits (bench:profile). */
+const profiling = (profileDir: string | undefined): string[] => (profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+
+export async function startAllInOne(profileDir?: string): Promise<Target> {
   const dataDir = mkdtempSync(join(tmpdir(), 'acs-bench-'));
   const onboarding = { username: 'bench', password: randomBytes(12).toString('base64url') };
   const token = randomBytes(24).toString('base64url');
   const metricsPort = await freePort();
   const { child, lines } = await spawnNode(
-    [path('apps/acs/dist/main.js')],
+    [...profiling(profileDir && join(profileDir, 'all-in-one')), path('apps/acs/dist/main.js')],
     {
       ACS_DATA_DIR: dataDir,
       CWMP_PORT: '0',
@@ -117,9 +120,14 @@ export async function startAllInOne(): Promise<Target> {
   };
 }
 
-export async function startDistributed(): Promise<Target> {
+export async function startDistributed(profileDir?: string): Promise<Target> {
   const metricsPort = await freePort();
-  const stack = await startDistributedStack({ gatewayEnv: { LOG_LEVEL: 'error' }, registryEnv: { LOG_LEVEL: 'error', REGISTRY_METRICS_PORT: String(metricsPort) } });
+  const stack = await startDistributedStack({
+    gatewayEnv: { LOG_LEVEL: 'error' },
+    registryEnv: { LOG_LEVEL: 'error', REGISTRY_METRICS_PORT: String(metricsPort) },
+    gatewayNodeArgs: profiling(profileDir && join(profileDir, 'gateways')),
+    registryNodeArgs: profiling(profileDir && join(profileDir, 'registry')),
+  });
   // HAProxy (round robin, no stickiness, shared upstream connections) as a production load balancer would.
   const proxy = await startHaproxy({ backends: stack.gateways.map((g) => ({ host: '127.0.0.1', port: g.port })), reuse: true });
   const [gw1, gw2] = stack.gateways;
@@ -141,6 +149,8 @@ export async function startDistributed(): Promise<Target> {
     counters: counterReader(`http://127.0.0.1:${metricsPort}/metrics`),
     async stop() {
       await proxy.stop();
+      // A long grace: a profiled process writes its profile as it exits.
+      await Promise.all([stack.registry, ...stack.gateways].map((p) => p.proc.stop(30_000)));
       await stack.stop();
     },
   };

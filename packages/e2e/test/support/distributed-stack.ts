@@ -63,7 +63,7 @@ async function httpOk(url: string): Promise<boolean> {
  * proxy in front of the gateways.
  */
 export async function startDistributedStack(
-  options: { gatewayEnv?: Record<string, string>; registryEnv?: Record<string, string> } = {},
+  options: { gatewayEnv?: Record<string, string>; registryEnv?: Record<string, string>; gatewayNodeArgs?: string[]; registryNodeArgs?: string[] } = {},
 ): Promise<DistributedStack> {
   const [nats, redis, ferret] = await Promise.all([startNats(), startRedis(), startFerretDb()]);
   const started: ServiceProcess[] = [];
@@ -73,7 +73,7 @@ export async function startDistributedStack(
     const onboarding = { username: 'e2e-onboard', password: randomBytes(12).toString('base64url') };
     const common = { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: process.env.E2E_SERVICE_LOG_LEVEL ?? 'warn', NATS_URL: nats.url, CWMP_AUTH_REALM: 'acs' };
     const nbiPort = await freePort();
-    const registryProc = spawnOwned(process.execPath, [REGISTRY_MAIN], {
+    const registryProc = spawnOwned(process.execPath, [...(options.registryNodeArgs ?? []), REGISTRY_MAIN], {
       env: {
         ...common,
         // FerretDB's SQLite backend has one writer: concurrent writes on several connections fail with
@@ -96,7 +96,7 @@ export async function startDistributedStack(
     const gateways: ServiceProcess[] = [];
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
-      const proc = spawnOwned(process.execPath, [GATEWAY_MAIN], {
+      const proc = spawnOwned(process.execPath, [...(options.gatewayNodeArgs ?? []), GATEWAY_MAIN], {
         env: {
           ...common,
           REDIS_URL: redis.url,
