@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { createMemoryBus } from '@acs/bus';
 import { connreqHttpConfig, createConnreqHttpWorker, workerSettings, type ConnreqHttpWorkerOptions } from '@acs/connreq-http';
 import { createSubjects, DEFAULT_SUBJECT_PREFIX } from '@acs/contracts';
-import { BusRegistryClient, createCwmpServer, createGateway, DEFAULT_SETTINGS, type GatewaySettings } from '@acs/cwmp-gateway';
+import { createCwmpServer, createGateway, DEFAULT_SETTINGS, type GatewaySettings } from '@acs/cwmp-gateway';
+import { inProcessRegistryClient } from './in-process-registry.js';
 import {
   createFileTokenStore,
   createNbi,
@@ -111,7 +112,7 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
     await connreqHttp.start();
 
     const gateway = createGateway({
-      registry: new BusRegistryClient({ bus, subjects, timeoutMs: 5_000 }),
+      registry: inProcessRegistryClient(registry, logger),
       sessions: kv.sessions,
       locks: kv.locks,
       rateLimiter: kv.rateLimiter,

@@ -86,8 +86,11 @@ export class BusRegistryClient implements RegistryClient {
     }
     const json = decodeJson(reply.data, subject);
     if (!json.ok) throw new RegistryError('INVALID_REPLY', subject, json.error.message, { cause: json.error });
-    const asError = parseErrorReply(json.value);
-    if (asError.ok) throw RegistryError.fromReply(subject, asError.value);
+    // Only a reply that says `ok: false` is worth parsing as an error (a failed parse builds an error with a stack).
+    if ((json.value as { ok?: unknown } | null)?.ok === false) {
+      const asError = parseErrorReply(json.value);
+      if (asError.ok) throw RegistryError.fromReply(subject, asError.value);
+    }
     const parsed = parse(json.value);
     if (!parsed.ok) throw new RegistryError('INVALID_REPLY', subject, parsed.error.message, { cause: parsed.error });
     return parsed.value;

@@ -66,9 +66,8 @@ export function createRegistry(options: RegistryOptions): Registry {
     const handle = serveOne(subject, parse, run);
     const name = subject.slice(subject.lastIndexOf('.') + 1);
     // The caller's traceparent (NATS header) parents this span, so one trace shows the session across services.
-    return (msg) => {
-      requests.add(1, { endpoint: name });
-      return tracer.startActiveSpan(`registry ${name}`, { kind: SpanKind.SERVER }, extractTraceContext(msg.headers), async (span) => {
+    return (msg) =>
+      tracer.startActiveSpan(`registry ${name}`, { kind: SpanKind.SERVER }, extractTraceContext(msg.headers), async (span) => {
         try {
           const reply = await handle(msg);
           if ('ok' in reply && reply.ok === false && 'error' in reply) span.setStatus({ code: SpanStatusCode.ERROR, message: String((reply as ErrorReply).error.code) });
@@ -77,7 +76,6 @@ export function createRegistry(options: RegistryOptions): Registry {
           span.end();
         }
       });
-    };
   }
 
   function serveOne<Req>(subject: string, parse: Parser<Req>, run: (req: Req) => Promise<object>): EndpointHandler {
@@ -104,11 +102,12 @@ export function createRegistry(options: RegistryOptions): Registry {
 
   const registry: Registry = {
     deps,
-    verifyCredentials: (req) => verifyCredentials(deps, req),
-    recordInform: (req) => recordInform(deps, req),
-    cpeRequest: (req) => cpeRequest(deps, req),
-    nextAction: (req) => nextAction(deps, req),
-    recordResult: (req) => recordResult(deps, req),
+    // Counted here, not in the bus endpoints: the all-in-one calls these directly (one round trip each all the same).
+    verifyCredentials: (req) => (requests.add(1, { endpoint: 'verify' }), verifyCredentials(deps, req)),
+    recordInform: (req) => (requests.add(1, { endpoint: 'record' }), recordInform(deps, req)),
+    cpeRequest: (req) => (requests.add(1, { endpoint: 'cpe-request' }), cpeRequest(deps, req)),
+    nextAction: (req) => (requests.add(1, { endpoint: 'next' }), nextAction(deps, req)),
+    recordResult: (req) => (requests.add(1, { endpoint: 'result' }), recordResult(deps, req)),
     ensureCatchAllType: (username, password) => ensureCatchAllType(deps, username, password),
     endpoints() {
       const s = deps.subjects.registry;
