@@ -1,11 +1,12 @@
 import mongoose, { Schema } from 'mongoose';
-import type { Connection, Model } from 'mongoose';
+import type { Connection, Model, QueryFilter, UpdateQuery } from 'mongoose';
 import { StoreConflictError, StoreNotFoundError, StoreUnavailableError, resolvePage } from './device-store.js';
 import type { CredentialFilter, DeviceFilter, DeviceListOptions, DeviceStore, DeviceView, FaultFilter, Page, PageResult, TaskFilter } from './device-store.js';
+import { DEVICE_DEPENDENTS, DEVICE_TYPE_DEPENDENTS, type DependentDeletes } from './cascades.js';
 import { pickDeviceType } from './device-type-match.js';
-import { inSubtree, missingInstancePaths } from './parameter-paths.js';
-import { connectionRequestPolicy, newCredential, newDeviceType, newFault, newId, newTask, normaliseTags, patchDeviceType, scopeId, stampConnectionRequestAuth } from './records.js';
-import { cancel, claim, complete, expire, fail, progress, release, requeue } from './task-transitions.js';
+import { byPath, inSubtree, missingInstancePaths } from './parameter-paths.js';
+import { connectionRequestPolicy, credentialChanges, credentialKey, deviceChanges, newCredential, newDeviceType, newFault, newId, newTask, normaliseTags, patchDeviceType, retriedFault, scopeId } from './records.js';
+import { cancel, claim, complete, expire, fail, isOpen, progress, release, requeue } from './task-transitions.js';
 import type {
   Credential,
   CredentialInput,
@@ -357,7 +358,7 @@ function treeParameters(doc: ParameterTreeDoc | null, prefixes?: readonly string
     const path = unescapeKey(key);
     if (prefixes === undefined || prefixes.some((prefix) => inSubtree(path, prefix))) out.push(toParameter(path, stored));
   }
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return out.sort(byPath);
 }
 
 // Field names may hold neither `.` (a path separator to MongoDB) nor a leading `$`; `%` escapes itself.
@@ -455,10 +456,6 @@ async function writeById<T>(
 async function serverConditionalWrites(conn: Connection): Promise<ConditionalWrites> {
   const info = await conn.getClient().db('admin').command({ buildInfo: 1 });
   return typeof info.ferretdbVersion === 'string' ? 'read-check-write' : 'filter';
-}
-
-function isOpen(status: string): boolean {
-  return status === 'pending' || status === 'running';
 }
 
 function withoutId<T extends { id: string }>(record: T): Omit<T, 'id'> & { _id: string } {
@@ -580,11 +577,9 @@ export class MongoDeviceStore implements DeviceStore {
 
   async upsertDevice(input: DeviceUpsert, now: EpochMs): Promise<{ device: Device; created: boolean }> {
     return this.op(async () => {
-      const set: Record<string, unknown> = { oui: input.oui, productClass: input.productClass, serialNumber: input.serialNumber, updatedAt: now };
-      const optional = ['manufacturer', 'hardwareVersion', 'softwareVersion', 'deviceTypeId', 'lastInformAt', 'lastBootAt', 'lastBootstrapAt', 'sourceIp'] as const;
-      for (const key of optional) if (input[key] !== undefined) set[key] = input[key];
-      if (input.connectionRequestAuth !== undefined) set.connectionRequestAuth = stampConnectionRequestAuth(input.connectionRequestAuth, now);
-      for (const [key, value] of Object.entries(input.connectionRequest ?? {})) if (value !== undefined) set[`connectionRequest.${key}`] = value;
+      const { connectionRequest, ...fields } = deviceChanges(input, now);
+      const set: Record<string, unknown> = { ...fields };
+      for (const [key, value] of Object.entries(connectionRequest)) set[`connectionRequest.${key}`] = value;
       const update = { $set: set, $setOnInsert: { createdAt: now, tags: [], taskSeq: 0, openTaskIds: [] } };
       let written: Awaited<ReturnType<typeof writeById<DeviceDoc>>>;
       try {
@@ -634,12 +629,14 @@ export class MongoDeviceStore implements DeviceStore {
   }
 
   async deleteDevice(id: string): Promise<boolean> {
+    const dependents: DependentDeletes<typeof DEVICE_DEPENDENTS, Promise<unknown>> = {
+      parameters: (deviceId) => this.parameterTrees.deleteOne({ _id: deviceId }),
+      tasks: (deviceId) => this.tasks.deleteMany({ deviceId }),
+      faults: (deviceId) => this.faults.deleteMany({ deviceId }),
+      deviceCredentials: (deviceId) => this.credentials.deleteMany({ scopeKind: 'device', scopeId: deviceId }),
+    };
     return this.op(async () => {
-      // Dependents first: if we crash midway the device is still there to delete again.
-      await this.parameterTrees.deleteOne({ _id: id });
-      await this.tasks.deleteMany({ deviceId: id });
-      await this.faults.deleteMany({ deviceId: id });
-      await this.credentials.deleteMany({ scopeKind: 'device', scopeId: id });
+      for (const dependent of DEVICE_DEPENDENTS) await dependents[dependent](id);
       return (await this.devices.deleteOne({ _id: id })).deletedCount === 1;
     });
   }
@@ -747,7 +744,7 @@ export class MongoDeviceStore implements DeviceStore {
           updatedAt: cred.updatedAt,
         });
       } catch (err) {
-        if (isDuplicateKey(err)) throw new StoreConflictError('credential', `${cred.scope.kind}:${scopeId(cred.scope)}:${cred.username}`, { cause: err });
+        if (isDuplicateKey(err)) throw new StoreConflictError('credential', credentialKey(cred), { cause: err });
         throw err;
       }
       return cred;
@@ -781,9 +778,7 @@ export class MongoDeviceStore implements DeviceStore {
 
   async updateCredential(id: string, patch: CredentialPatch, now: EpochMs): Promise<Credential | null> {
     return this.op(async () => {
-      const set: Record<string, unknown> = { updatedAt: now };
-      for (const key of ['realm', 'ha1', 'basicHash', 'status'] as const) if (patch[key] !== undefined) set[key] = patch[key];
-      const doc = await this.credentials.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' }).lean<CredentialDoc>();
+      const doc = await this.credentials.findOneAndUpdate({ _id: id }, { $set: credentialChanges(patch, now) }, { returnDocument: 'after' }).lean<CredentialDoc>();
       return doc ? toCredential(doc) : null;
     });
   }
@@ -836,8 +831,11 @@ export class MongoDeviceStore implements DeviceStore {
   }
 
   async deleteDeviceType(id: string): Promise<boolean> {
+    const dependents: DependentDeletes<typeof DEVICE_TYPE_DEPENDENTS, Promise<unknown>> = {
+      typeCredentials: (typeId) => this.credentials.deleteMany({ scopeKind: 'deviceType', scopeId: typeId }),
+    };
     return this.op(async () => {
-      await this.credentials.deleteMany({ scopeKind: 'deviceType', scopeId: id });
+      for (const dependent of DEVICE_TYPE_DEPENDENTS) await dependents[dependent](id);
       return (await this.deviceTypes.deleteOne({ _id: id })).deletedCount === 1;
     });
   }
@@ -939,31 +937,44 @@ export class MongoDeviceStore implements DeviceStore {
   }
 
   /**
-   * Read, compute, write-if-unchanged: the filter pins the fields the transition read, so a
-   * concurrent transition makes ours re-read instead of overwriting it.
+   * Read, compute, write-if-unchanged: the filter pins the fields `guard` names, so a concurrent write makes ours
+   * re-read instead of overwriting it. null: no such record (or the race was lost every time); `after` null: `step`
+   * left the record as it was.
    */
+  private async updateIfUnchanged<D extends { _id: string }, R extends { id: string }>(
+    model: Model<D>,
+    id: string,
+    toRecord: (doc: D) => R,
+    step: (record: R) => R | null,
+    guard: (record: R) => Record<string, unknown>,
+  ): Promise<{ before: R; after: R | null } | null> {
+    for (let i = 0; i < TRANSITION_ATTEMPTS; i++) {
+      const doc = await model.findById(id).lean<D>();
+      if (!doc) return null;
+      const before = toRecord(doc);
+      const after = step(before);
+      if (!after) return { before, after: null };
+      const { _id, ...fields } = withoutId(after);
+      const matched =
+        this.conditionalWrites === 'filter'
+          ? (await model.updateOne({ _id, ...guard(before) } as QueryFilter<D>, { $set: fields } as UpdateQuery<D>)).matchedCount === 1
+          : (await writeById(model, _id, { $set: fields })).matched;
+      if (matched) return { before, after };
+    }
+    return null;
+  }
+
   private async transition(id: string, step: (t: Task) => Task | null, unchanged: 'null' | 'current' = 'null'): Promise<Task | null> {
     return this.op(async () => {
-      for (let i = 0; i < TRANSITION_ATTEMPTS; i++) {
-        const doc = await this.tasks.findById(id).lean<TaskDoc>();
-        if (!doc) return null;
-        const task = toTask(doc);
-        const next = step(task);
-        if (!next) return unchanged === 'current' ? task : null;
-        const { _id, ...fields } = withoutId(next);
-        const matched =
-          this.conditionalWrites === 'filter'
-            ? (await this.tasks.updateOne({ _id, status: task.status, attempts: task.attempts, updatedAt: task.updatedAt }, { $set: fields })).matchedCount === 1
-            : (await writeById(this.tasks, _id, { $set: fields })).matched;
-        if (matched) {
-          if (isOpen(task.status) !== isOpen(next.status)) {
-            const change = isOpen(next.status) ? { $addToSet: { openTaskIds: _id } } : { $pull: { openTaskIds: _id } };
-            await writeById(this.devices, next.deviceId, change);
-          }
-          return next;
-        }
+      const written = await this.updateIfUnchanged(this.tasks, id, toTask, step, (t) => ({ status: t.status, attempts: t.attempts, updatedAt: t.updatedAt }));
+      if (!written) return null;
+      const { before, after } = written;
+      if (!after) return unchanged === 'current' ? before : null;
+      if (isOpen(before.status) !== isOpen(after.status)) {
+        const change = isOpen(after.status) ? { $addToSet: { openTaskIds: after.id } } : { $pull: { openTaskIds: after.id } };
+        await writeById(this.devices, after.deviceId, change);
       }
-      return null;
+      return after;
     });
   }
 
@@ -1044,12 +1055,9 @@ export class MongoDeviceStore implements DeviceStore {
   }
 
   async retryFault(id: string, now: EpochMs): Promise<Fault | null> {
-    const doc = await this.op(() =>
-      this.faults.findOneAndUpdate({ _id: id }, { $inc: { retries: 1 }, $set: { updatedAt: now } }, { returnDocument: 'after' }).lean<FaultDoc>(),
-    );
-    if (!doc) return null;
-    const fault = toFault(doc);
-    if (fault.taskId !== null) await this.transition(fault.taskId, (t) => requeue(t, now));
+    const written = await this.op(() => this.updateIfUnchanged(this.faults, id, toFault, (f) => retriedFault(f, now), (f) => ({ retries: f.retries, updatedAt: f.updatedAt })));
+    const fault = written?.after ?? null;
+    if (fault !== null && fault.taskId !== null) await this.transition(fault.taskId, (t) => requeue(t, now));
     return fault;
   }
 

@@ -8,6 +8,11 @@ export function subtreeBase(prefix: string): string {
   return prefix.endsWith('.') ? prefix : `${prefix}.`;
 }
 
+/** Path order (code units, as SQLite and MongoDB compare strings): the order every parameter listing is in. */
+export function byPath(a: { path: string }, b: { path: string }): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
 export function inSubtree(path: string, prefix: string): boolean {
   return prefix === '' || path === prefix || path.startsWith(subtreeBase(prefix));
 }

@@ -9,6 +9,7 @@ import type {
   ConnectionRequestPolicyInput,
   Credential,
   CredentialInput,
+  CredentialPatch,
   Device,
   DeviceType,
   DeviceTypeInput,
@@ -39,6 +40,24 @@ const NO_CONNREQ: ConnectionRequestInfo = {
   connReqJabberID: null,
 };
 
+// Every field of an upsert other than identity: `undefined` keeps the stored value, `null` clears it.
+const OPTIONAL_DEVICE_FIELDS = ['manufacturer', 'hardwareVersion', 'softwareVersion', 'deviceTypeId', 'lastInformAt', 'lastBootAt', 'lastBootstrapAt', 'sourceIp'] as const;
+const CONNECTION_REQUEST_FIELDS = ['connectionRequestURL', 'udpConnectionRequestAddress', 'natDetected', 'connReqJabberID'] as const;
+
+/** What an upsert writes: identity and `updatedAt` always, any other field only when given. */
+export type DeviceChanges = Pick<Device, 'oui' | 'productClass' | 'serialNumber' | 'updatedAt'> &
+  Partial<Pick<Device, (typeof OPTIONAL_DEVICE_FIELDS)[number] | 'connectionRequestAuth'>> & { connectionRequest: Partial<ConnectionRequestInfo> };
+
+/** The fields an upsert changes, so an adapter can write just those (MongoDB's `$set`) or merge them (mergeDevice). */
+export function deviceChanges(input: DeviceUpsert, now: EpochMs): DeviceChanges {
+  const changes: DeviceChanges = { oui: input.oui, productClass: input.productClass, serialNumber: input.serialNumber, updatedAt: now, connectionRequest: {} };
+  for (const key of OPTIONAL_DEVICE_FIELDS) if (input[key] !== undefined) Object.assign(changes, { [key]: input[key] });
+  if (input.connectionRequestAuth !== undefined) changes.connectionRequestAuth = stampConnectionRequestAuth(input.connectionRequestAuth, now);
+  const cr = input.connectionRequest ?? {};
+  for (const key of CONNECTION_REQUEST_FIELDS) if (cr[key] !== undefined) Object.assign(changes.connectionRequest, { [key]: cr[key] });
+  return changes;
+}
+
 /** The device after applying an upsert: undefined keeps, null clears. */
 export function mergeDevice(existing: Device | null, input: DeviceUpsert, now: EpochMs): Device {
   const base: Device = existing ?? {
@@ -61,33 +80,8 @@ export function mergeDevice(existing: Device | null, input: DeviceUpsert, now: E
     createdAt: now,
     updatedAt: now,
   };
-  const pick = <K extends keyof DeviceUpsert & keyof Device>(key: K): Device[K] =>
-    (input[key] === undefined ? base[key] : input[key]) as Device[K];
-  const cr = input.connectionRequest ?? {};
-  return {
-    ...base,
-    oui: input.oui,
-    productClass: input.productClass,
-    serialNumber: input.serialNumber,
-    manufacturer: pick('manufacturer'),
-    hardwareVersion: pick('hardwareVersion'),
-    softwareVersion: pick('softwareVersion'),
-    deviceTypeId: pick('deviceTypeId'),
-    lastInformAt: pick('lastInformAt'),
-    lastBootAt: pick('lastBootAt'),
-    lastBootstrapAt: pick('lastBootstrapAt'),
-    sourceIp: pick('sourceIp'),
-    connectionRequestAuth:
-      input.connectionRequestAuth === undefined ? base.connectionRequestAuth : stampConnectionRequestAuth(input.connectionRequestAuth, now),
-    connectionRequest: {
-      connectionRequestURL: cr.connectionRequestURL === undefined ? base.connectionRequest.connectionRequestURL : cr.connectionRequestURL,
-      udpConnectionRequestAddress:
-        cr.udpConnectionRequestAddress === undefined ? base.connectionRequest.udpConnectionRequestAddress : cr.udpConnectionRequestAddress,
-      natDetected: cr.natDetected === undefined ? base.connectionRequest.natDetected : cr.natDetected,
-      connReqJabberID: cr.connReqJabberID === undefined ? base.connectionRequest.connReqJabberID : cr.connReqJabberID,
-    },
-    updatedAt: now,
-  };
+  const { connectionRequest, ...fields } = deviceChanges(input, now);
+  return { ...base, ...fields, connectionRequest: { ...base.connectionRequest, ...connectionRequest } };
 }
 
 /** Credentials as stored: stamped with the write's time unless the caller says when they were set. */
@@ -175,6 +169,24 @@ export function scopeId(scope: Credential['scope']): string {
   return scope.kind === 'device' ? scope.deviceId : scope.deviceTypeId;
 }
 
+/** The unique key a credential takes (username within its scope), as a conflict names it. */
+export function credentialKey(cred: Credential): string {
+  return `${cred.scope.kind}:${scopeId(cred.scope)}:${cred.username}`;
+}
+
+const CREDENTIAL_PATCH_FIELDS = ['realm', 'ha1', 'basicHash', 'status'] as const;
+
+/** What a patch changes: the fields it gives, and `updatedAt`. */
+export function credentialChanges(patch: CredentialPatch, now: EpochMs): CredentialPatch & Pick<Credential, 'updatedAt'> {
+  const changes: CredentialPatch & Pick<Credential, 'updatedAt'> = { updatedAt: now };
+  for (const key of CREDENTIAL_PATCH_FIELDS) if (patch[key] !== undefined) Object.assign(changes, { [key]: patch[key] });
+  return changes;
+}
+
+export function patchCredential(current: Credential, patch: CredentialPatch, now: EpochMs): Credential {
+  return { ...current, ...credentialChanges(patch, now) };
+}
+
 export function newTask(deviceId: string, seq: number, input: TaskInput, now: EpochMs): Task {
   if (!(TASK_TYPES as readonly string[]).includes(input.type)) throw new StoreValidationError(`unknown task type ${String(input.type)}`);
   const maxAttempts = input.maxAttempts ?? DEFAULT_TASK_MAX_ATTEMPTS;
@@ -214,4 +226,9 @@ export function newFault(input: FaultInput, now: EpochMs): Fault {
     createdAt: now,
     updatedAt: now,
   };
+}
+
+/** An operator retry counts on the fault; the adapter then requeues the fault's task (task-transitions requeue). */
+export function retriedFault(fault: Fault, now: EpochMs): Fault {
+  return { ...fault, retries: fault.retries + 1, updatedAt: now };
 }

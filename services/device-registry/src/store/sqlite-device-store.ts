@@ -2,9 +2,10 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { StoreConflictError, StoreNotFoundError, resolvePage } from './device-store.js';
 import type { CredentialFilter, DeviceFilter, DeviceListOptions, DeviceStore, DeviceView, FaultFilter, Page, PageResult, TaskFilter } from './device-store.js';
+import { DEVICE_DEPENDENTS, DEVICE_TYPE_DEPENDENTS, type DependentDeletes } from './cascades.js';
 import { pickDeviceType } from './device-type-match.js';
-import { missingInstancePaths, subtreeBase } from './parameter-paths.js';
-import { mergeDevice, newCredential, newDeviceType, newFault, newTask, normaliseTags, patchDeviceType, scopeId } from './records.js';
+import { byPath, missingInstancePaths, subtreeBase } from './parameter-paths.js';
+import { credentialKey, mergeDevice, newCredential, newDeviceType, newFault, newTask, normaliseTags, patchCredential, patchDeviceType, retriedFault, scopeId } from './records.js';
 import { cancel, claim, complete, expire, fail, progress, release, requeue } from './task-transitions.js';
 import type { Credential, CredentialScope, Device, DeviceType, EpochMs, Fault, JsonValue, LastPoke, Parameter, ParameterUpdate, Task } from './types.js';
 
@@ -318,20 +319,22 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 
   private projectParameters(deviceId: string, prefixes: readonly string[]): Parameter[] {
-    const byPath = new Map<string, Parameter>();
-    for (const prefix of prefixes) for (const p of this.readSubtree(deviceId, prefix)) byPath.set(p.path, p);
-    return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const found = new Map<string, Parameter>();
+    for (const prefix of prefixes) for (const p of this.readSubtree(deviceId, prefix)) found.set(p.path, p);
+    return [...found.values()].sort(byPath);
   }
 
   async deleteDevice(id: string): Promise<boolean> {
+    const dependents: DependentDeletes<typeof DEVICE_DEPENDENTS, unknown> = {
+      parameters: (deviceId) => this.sql(`DELETE FROM parameters WHERE device_id = ?`).run(deviceId),
+      tasks: (deviceId) => this.sql(`DELETE FROM tasks WHERE device_id = ?`).run(deviceId),
+      faults: (deviceId) => this.sql(`DELETE FROM faults WHERE device_id = ?`).run(deviceId),
+      deviceCredentials: (deviceId) => this.sql(`DELETE FROM credentials WHERE scope_kind = 'device' AND scope_id = ?`).run(deviceId),
+    };
     return this.db.transaction(() => {
-      const gone = this.sql(`DELETE FROM devices WHERE id = ?`).run(id).changes > 0;
+      for (const dependent of DEVICE_DEPENDENTS) dependents[dependent](id);
       this.sql(`DELETE FROM device_tags WHERE device_id = ?`).run(id);
-      this.sql(`DELETE FROM parameters WHERE device_id = ?`).run(id);
-      this.sql(`DELETE FROM tasks WHERE device_id = ?`).run(id);
-      this.sql(`DELETE FROM faults WHERE device_id = ?`).run(id);
-      this.sql(`DELETE FROM credentials WHERE scope_kind = 'device' AND scope_id = ?`).run(id);
-      return gone;
+      return this.sql(`DELETE FROM devices WHERE id = ?`).run(id).changes > 0;
     })();
   }
 
@@ -418,7 +421,7 @@ export class SqliteDeviceStore implements DeviceStore {
     try {
       this.stmt.insertCredential.run({ id: cred.id, username: cred.username, scopeKind: cred.scope.kind, scopeId: scopeId(cred.scope), doc: JSON.stringify(cred) });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new StoreConflictError('credential', `${cred.scope.kind}:${scopeId(cred.scope)}:${cred.username}`, { cause: err });
+      if (isUniqueViolation(err)) throw new StoreConflictError('credential', credentialKey(cred), { cause: err });
       throw err;
     }
     return cred;
@@ -457,15 +460,7 @@ export class SqliteDeviceStore implements DeviceStore {
     return this.db.transaction(() => {
       const row = this.stmt.getCredential.get(id);
       if (!row) return null;
-      const current = JSON.parse(row.doc) as Credential;
-      const next: Credential = {
-        ...current,
-        realm: patch.realm ?? current.realm,
-        ha1: patch.ha1 ?? current.ha1,
-        basicHash: patch.basicHash ?? current.basicHash,
-        status: patch.status ?? current.status,
-        updatedAt: now,
-      };
+      const next = patchCredential(JSON.parse(row.doc) as Credential, patch, now);
       this.stmt.updateCredential.run(JSON.stringify(next), id);
       return next;
     })();
@@ -513,8 +508,11 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 
   async deleteDeviceType(id: string): Promise<boolean> {
+    const dependents: DependentDeletes<typeof DEVICE_TYPE_DEPENDENTS, unknown> = {
+      typeCredentials: (typeId) => this.sql(`DELETE FROM credentials WHERE scope_kind = 'deviceType' AND scope_id = ?`).run(typeId),
+    };
     return this.db.transaction(() => {
-      this.sql(`DELETE FROM credentials WHERE scope_kind = 'deviceType' AND scope_id = ?`).run(id);
+      for (const dependent of DEVICE_TYPE_DEPENDENTS) dependents[dependent](id);
       return this.sql(`DELETE FROM device_types WHERE id = ?`).run(id).changes > 0;
     })();
   }
@@ -687,8 +685,7 @@ export class SqliteDeviceStore implements DeviceStore {
     return this.db.transaction(() => {
       const row = this.stmt.getFault.get(id);
       if (!row) return null;
-      const current = JSON.parse(row.doc) as Fault;
-      const next: Fault = { ...current, retries: current.retries + 1, updatedAt: now };
+      const next = retriedFault(JSON.parse(row.doc) as Fault, now);
       this.stmt.updateFault.run(JSON.stringify(next), id);
       if (next.taskId !== null) {
         const task = this.readTask(next.taskId);

@@ -2,6 +2,11 @@
 // two sessions racing on one task cannot both win.
 import type { EpochMs, JsonValue, Task, TaskFault } from './types.js';
 
+/** Pending or running: in the device's queue (openTasks). */
+export function isOpen(status: string): boolean {
+  return status === 'pending' || status === 'running';
+}
+
 /** `progress` given: recorded in the same write (a session claims a task and says where it stands at once). */
 export function claim(t: Task, now: EpochMs, progress?: JsonValue | null): Task | null {
   if (t.status !== 'pending' || (t.expiresAt !== null && t.expiresAt <= now)) return null;
