@@ -102,7 +102,7 @@ export function createCwmpHandler(deps: CwmpHandlerDeps): (req: CwmpHttpRequest)
           if (isReply(claimed)) return claimed;
           claim = claimed;
         }
-        return await onInform(req, decoded, ctx, claim);
+        return await onInform(req, decoded, ctx, claim, session !== null);
       }
       if (session !== null) {
         ctx.deviceId = session.deviceId;

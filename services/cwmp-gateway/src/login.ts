@@ -48,11 +48,8 @@ export function createLogin(deps: LoginDeps) {
   const blockKeys = (ip: string, username: string) => [`block:ip:${ip}`, `block:user:${sha(username)}`];
 
   async function blocked(ip: string, username: string): Promise<boolean> {
-    let until = 0;
-    for (const key of blockKeys(ip, username)) {
-      const v = (await repo.getValue(key)) as { until?: unknown } | null;
-      if (v !== null && typeof v.until === 'number') until = Math.max(until, v.until);
-    }
+    const values = (await Promise.all(blockKeys(ip, username).map((key) => repo.getValue(key)))) as ({ until?: unknown } | null)[];
+    const until = Math.max(0, ...values.map((v) => (v !== null && typeof v.until === 'number' ? v.until : 0)));
     return until > now();
   }
 

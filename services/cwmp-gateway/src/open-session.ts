@@ -50,7 +50,8 @@ export function createOpenSession(deps: OpenSessionDeps) {
   const informs = deps.metrics.counter('acs.cwmp.informs', { description: 'Informs accepted' });
   const sessionsStarted = deps.metrics.counter('acs.cwmp.sessions.started');
 
-  return async function onInform(req: CwmpHttpRequest, decoded: Exclude<Decoded, { kind: 'empty' }>, ctx: RequestContext, claim: Claim): Promise<CwmpHttpReply> {
+  /** `hadSession`: whether the dispatcher found a session for this request (none: nothing to close by cookie). */
+  return async function onInform(req: CwmpHttpRequest, decoded: Exclude<Decoded, { kind: 'empty' }>, ctx: RequestContext, claim: Claim, hadSession: boolean): Promise<CwmpHttpReply> {
     const envelope = decoded.envelope as CwmpEnvelope<Inform>;
     const inform = envelope.body;
     const ids = inform.deviceId;
@@ -105,7 +106,9 @@ export function createOpenSession(deps: OpenSessionDeps) {
     // --- An Inform always starts a fresh session. This device's previous session, named by the cookie (or by
     // the connection, for a CPE without cookies), or idle past its timeout, is closed first; a live session
     // opened elsewhere keeps its lock (503).
-    const previous = await findSession(req);
+    // Looked up again (not reused from the dispatcher): it may have changed during the login. When there was
+    // none, none can have appeared: session ids are random, and this connection is busy with this request.
+    const previous = hadSession ? await findSession(req) : null;
     if (previous !== null && previous.deviceId === deviceId) await endSession(previous, 'aborted', log.child({ sessionId: previous.id }));
     const current = await repo.byDevice(deviceId);
     if (current !== null && expired(current)) await endSession(current, 'timeout', log.child({ sessionId: current.id }));

@@ -110,28 +110,38 @@ export class SessionRepository {
     return typeof id === 'string' ? this.load(id) : null;
   }
 
+  // The keys of one record are independent of each other: their writes go out together (one round trip of
+  // latency to Redis instead of one per key).
+
   async create(record: SessionRecord): Promise<void> {
     const ttl = this.#ttl(record);
-    await this.#store.put(`cwmp:s:${record.id}`, record, ttl);
-    await this.#store.put(`cwmp:d:${record.deviceId}`, record.id, ttl);
-    if (record.addressKey !== undefined) await this.#store.put(record.addressKey, record.id, record.timeoutMs);
+    await Promise.all([
+      this.#store.put(`cwmp:s:${record.id}`, record, ttl),
+      this.#store.put(`cwmp:d:${record.deviceId}`, record.id, ttl),
+      record.addressKey === undefined ? undefined : this.#store.put(record.addressKey, record.id, record.timeoutMs),
+    ]);
   }
 
   /** Stores the record and restarts the TTLs of its indexes. */
   async save(record: SessionRecord): Promise<void> {
     const ttl = this.#ttl(record);
-    await this.#store.put(`cwmp:s:${record.id}`, record, ttl);
-    await this.#store.touch(`cwmp:d:${record.deviceId}`, ttl);
-    if (record.addressKey !== undefined) await this.#store.touch(record.addressKey, record.timeoutMs);
+    await Promise.all([
+      this.#store.put(`cwmp:s:${record.id}`, record, ttl),
+      this.#store.touch(`cwmp:d:${record.deviceId}`, ttl),
+      record.addressKey === undefined ? undefined : this.#store.touch(record.addressKey, record.timeoutMs),
+    ]);
   }
 
   async remove(record: SessionRecord): Promise<void> {
-    await this.#store.delete(`cwmp:s:${record.id}`);
-    // The device may already have a newer session: only drop the index if it still names this one.
-    if ((await this.#store.get(`cwmp:d:${record.deviceId}`)) === record.id) await this.#store.delete(`cwmp:d:${record.deviceId}`);
-    if (record.addressKey !== undefined && (await this.#store.get(record.addressKey)) === record.id) {
-      await this.#store.delete(record.addressKey);
-    }
+    // The device may already have a newer session: only drop an index if it still names this one.
+    const dropIndex = async (key: string) => {
+      if ((await this.#store.get(key)) === record.id) await this.#store.delete(key);
+    };
+    await Promise.all([
+      this.#store.delete(`cwmp:s:${record.id}`),
+      dropIndex(`cwmp:d:${record.deviceId}`),
+      record.addressKey === undefined ? undefined : dropIndex(record.addressKey),
+    ]);
   }
 
   /** Generic small values (login blocks), under their own prefix. */
