@@ -1,6 +1,5 @@
-import mongoose, { Schema } from 'mongoose';
-import type { Connection, Model, QueryFilter, UpdateQuery } from 'mongoose';
-import { StoreConflictError, StoreNotFoundError, StoreUnavailableError, resolvePage } from './device-store.js';
+import type { Connection, Model, mongo } from 'mongoose';
+import { StoreConflictError, StoreNotFoundError, resolvePage } from './device-store.js';
 import type { CredentialFilter, DeviceFilter, DeviceListOptions, DeviceStore, DeviceView, FaultFilter, Page, PageResult, TaskFilter } from './device-store.js';
 import { DEVICE_DEPENDENTS, DEVICE_TYPE_DEPENDENTS, type DependentDeletes } from './cascades.js';
 import { pickDeviceType } from './device-type-match.js';
@@ -27,279 +26,15 @@ import type {
   TaskFault,
   TaskInput,
 } from './types.js';
+import { openMongoConnection, type MongoConnection, type MongoDeviceStoreOptions } from './mongo/connection.js';
+import { isDuplicateKey, mongoOp } from './mongo/errors.js';
+import { updateById, writeById, type ConditionalWrites } from './mongo/ferretdb-workarounds.js';
+import { withoutId } from './mongo/schemas.js';
+import type { CredentialDoc, DeviceDoc, DeviceTypeDoc, FaultDoc, ParameterTreeDoc, StoredParameter, TaskDoc } from './mongo/schemas.js';
+import { updateIfUnchanged } from './mongo/update-if-unchanged.js';
 
-export interface MongoDeviceStoreOptions {
-  /** mongodb://… connection string. */
-  uri: string;
-  /** Overrides the database named in the URI. */
-  dbName?: string;
-  /** How long to wait for a server before an operation fails (default 10 s). */
-  serverSelectionTimeoutMS?: number;
-  /**
-   * How a task transition guards against a concurrent one. `filter` (MongoDB): the update's filter pins
-   * the fields the transition read, atomically. `read-check-write` (FerretDB v1): the filter is `_id`
-   * alone, the check is the read just before. FerretDB applies neither atomically, and scans the whole
-   * collection for any filter other than `{_id}`; sessions of one device are serialised by the gateway's
-   * device lock either way. The same choice writes parameter trees with updateOne (MongoDB) or
-   * findAndModify (FerretDB, see writeById). Default: chosen from the server's buildInfo.
-   */
-  conditionalWrites?: ConditionalWrites;
-}
-
-export type ConditionalWrites = 'filter' | 'read-check-write';
-
-// Documents as stored. Times are epoch ms numbers, like the domain records; absent values may
-// come back missing or null, so every reader normalises with `?? null`.
-interface DeviceDoc {
-  _id: string;
-  oui: string;
-  productClass: string;
-  serialNumber: string;
-  manufacturer?: string | null;
-  hardwareVersion?: string | null;
-  softwareVersion?: string | null;
-  deviceTypeId?: string | null;
-  tags?: string[];
-  lastInformAt?: number | null;
-  lastBootAt?: number | null;
-  lastBootstrapAt?: number | null;
-  sourceIp?: string | null;
-  connectionRequest?: Partial<Device['connectionRequest']> | null;
-  /** `updatedAt`/`source` are missing on documents written before connection-request routing. */
-  connectionRequestAuth?: (Omit<NonNullable<Device['connectionRequestAuth']>, 'updatedAt' | 'source'> & Partial<NonNullable<Device['connectionRequestAuth']>>) | null;
-  lastPoke?: LastPoke | null;
-  taskSeq?: number;
-  /**
-   * Ids of the device's pending and running tasks: a superset kept beside taskSeq so that a session reads
-   * its queue by `_id` (see openTasks). Missing on documents written before it existed.
-   */
-  openTaskIds?: string[];
-  createdAt: number;
-  updatedAt: number;
-}
-
-/**
- * All parameters of one device in one document, keyed by escaped path (GenieACS keeps a device's tree in
- * one document too). Every read and write addresses the document by `_id`, the one access FerretDB v1
- * serves without scanning the collection, and an Inform or a GPV answer of 1,000 values is one `$set` of
- * just those fields rather than 1,000 statements. Limit: MongoDB's 16 MiB per document, some 80,000
- * parameters at ~200 bytes each, far above the largest vendor dump (4,413).
- */
-interface ParameterTreeDoc {
-  /** The device id. */
-  _id: string;
-  p?: Record<string, StoredParameter>;
-}
-
-/** One parameter's fields; absent ones read as their initial values (see toParameter). */
-interface StoredParameter {
-  v?: string | null;
-  t?: string | null;
-  w?: boolean | null;
-  o?: boolean;
-  n?: number | null;
-  a?: string[] | null;
-  r?: number | null;
-  /** Present only so that an update naming no field still creates the entry. */
-  e?: true;
-}
-
-interface CredentialDoc {
-  _id: string;
-  username: string;
-  scopeKind: Credential['scope']['kind'];
-  scopeId: string;
-  realm: string;
-  ha1: string;
-  basicHash: string;
-  status: Credential['status'];
-  createdAt: number;
-  updatedAt: number;
-}
-
-interface DeviceTypeDoc {
-  _id: string;
-  name: string;
-  match?: DeviceType['match'] | null;
-  catchAll: boolean;
-  priority: number;
-  onboarding: boolean;
-  profile?: DeviceType['profile'] | null;
-  connectionRequestCredentials: DeviceType['connectionRequestCredentials'];
-  /** Missing on documents written before connection-request routing: defaults apply. */
-  connectionRequestPolicy?: Partial<DeviceType['connectionRequestPolicy']> | null;
-  connectionRequestAuth?: DeviceType['connectionRequestAuth'];
-  createdAt: number;
-  updatedAt: number;
-}
-
-// Mixed fields are `unknown` here: the recursive JsonValue and the task union are too deep for
-// mongoose's schema type inference; the mappers below restore the domain types.
-interface TaskDoc {
-  _id: string;
-  deviceId: string;
-  seq: number;
-  type: string;
-  args?: unknown;
-  status: string;
-  attempts: number;
-  maxAttempts: number;
-  priority?: number;
-  progress?: unknown;
-  expiresAt?: number | null;
-  result?: unknown;
-  fault?: unknown;
-  cancelReason?: string | null;
-  createdAt: number;
-  updatedAt: number;
-  startedAt?: number | null;
-  finishedAt?: number | null;
-}
-
-interface FaultDoc {
-  _id: string;
-  deviceId: string;
-  taskId?: string | null;
-  code: string;
-  message: string;
-  detail?: unknown;
-  retries: number;
-  createdAt: number;
-  updatedAt: number;
-}
-
-const OPTS = { versionKey: false, minimize: false, strict: true } as const;
-const nullableString = { type: String, default: null };
-const nullableNumber = { type: Number, default: null };
-const mixed = { type: Schema.Types.Mixed, default: null };
-
-const deviceSchema = new Schema<DeviceDoc>(
-  {
-    _id: { type: String, required: true },
-    oui: { type: String, required: true },
-    productClass: { type: String, required: true },
-    serialNumber: { type: String, required: true },
-    manufacturer: nullableString,
-    hardwareVersion: nullableString,
-    softwareVersion: nullableString,
-    deviceTypeId: nullableString,
-    tags: { type: [String], default: [] },
-    lastInformAt: nullableNumber,
-    lastBootAt: nullableNumber,
-    lastBootstrapAt: nullableNumber,
-    sourceIp: nullableString,
-    connectionRequest: {
-      connectionRequestURL: nullableString,
-      udpConnectionRequestAddress: nullableString,
-      natDetected: { type: Boolean, default: null },
-      connReqJabberID: nullableString,
-    },
-    connectionRequestAuth: mixed,
-    lastPoke: mixed,
-    taskSeq: { type: Number, default: 0 },
-    openTaskIds: { type: [String], default: undefined },
-    createdAt: { type: Number, required: true },
-    updatedAt: { type: Number, required: true },
-  },
-  { ...OPTS, collection: 'devices' },
-);
-deviceSchema.index({ serialNumber: 1 });
-deviceSchema.index({ productClass: 1 });
-deviceSchema.index({ oui: 1 });
-deviceSchema.index({ tags: 1 });
-deviceSchema.index({ lastInformAt: 1 });
-deviceSchema.index({ deviceTypeId: 1 });
-
-const parameterTreeSchema = new Schema<ParameterTreeDoc>(
-  {
-    _id: { type: String, required: true },
-    p: { type: Schema.Types.Mixed, default: {} },
-  },
-  { ...OPTS, collection: 'parameterTrees' },
-);
-
-const credentialSchema = new Schema<CredentialDoc>(
-  {
-    _id: { type: String, required: true },
-    username: { type: String, required: true },
-    scopeKind: { type: String, required: true },
-    scopeId: { type: String, required: true },
-    realm: { type: String, default: '' },
-    ha1: { type: String, required: true },
-    basicHash: { type: String, required: true },
-    status: { type: String, required: true },
-    createdAt: { type: Number, required: true },
-    updatedAt: { type: Number, required: true },
-  },
-  { ...OPTS, collection: 'credentials' },
-);
-credentialSchema.index({ scopeKind: 1, scopeId: 1, username: 1 }, { unique: true });
-credentialSchema.index({ username: 1 });
-credentialSchema.index({ scopeId: 1 });
-
-const deviceTypeSchema = new Schema<DeviceTypeDoc>(
-  {
-    _id: { type: String, required: true },
-    name: { type: String, required: true },
-    match: { type: Schema.Types.Mixed, default: {} },
-    catchAll: { type: Boolean, default: false },
-    priority: { type: Number, default: 0 },
-    onboarding: { type: Boolean, default: true },
-    profile: { type: Schema.Types.Mixed, default: [] },
-    connectionRequestCredentials: mixed,
-    connectionRequestPolicy: mixed,
-    connectionRequestAuth: mixed,
-    createdAt: { type: Number, required: true },
-    updatedAt: { type: Number, required: true },
-  },
-  { ...OPTS, collection: 'deviceTypes' },
-);
-deviceTypeSchema.index({ name: 1 }, { unique: true });
-
-const taskSchema = new Schema<TaskDoc>(
-  {
-    _id: { type: String, required: true },
-    deviceId: { type: String, required: true },
-    seq: { type: Number, required: true },
-    type: { type: String, required: true },
-    args: { type: Schema.Types.Mixed, default: {} },
-    status: { type: String, required: true },
-    attempts: { type: Number, default: 0 },
-    maxAttempts: { type: Number, required: true },
-    priority: { type: Number, default: 0 },
-    progress: mixed,
-    expiresAt: nullableNumber,
-    result: mixed,
-    fault: mixed,
-    cancelReason: nullableString,
-    createdAt: { type: Number, required: true },
-    updatedAt: { type: Number, required: true },
-    startedAt: nullableNumber,
-    finishedAt: nullableNumber,
-  },
-  { ...OPTS, collection: 'tasks' },
-);
-taskSchema.index({ deviceId: 1, seq: 1 }, { unique: true });
-taskSchema.index({ deviceId: 1, status: 1, priority: -1, seq: 1 });
-taskSchema.index({ status: 1, expiresAt: 1 });
-
-const faultSchema = new Schema<FaultDoc>(
-  {
-    _id: { type: String, required: true },
-    deviceId: { type: String, required: true },
-    taskId: nullableString,
-    code: { type: String, required: true },
-    message: { type: String, default: '' },
-    detail: mixed,
-    retries: { type: Number, default: 0 },
-    createdAt: { type: Number, required: true },
-    updatedAt: { type: Number, required: true },
-  },
-  { ...OPTS, collection: 'faults' },
-);
-faultSchema.index({ deviceId: 1, createdAt: -1 });
-faultSchema.index({ taskId: 1 });
-faultSchema.index({ createdAt: -1 });
+export type { ConditionalWrites } from './mongo/ferretdb-workarounds.js';
+export type { MongoDeviceStoreOptions } from './mongo/connection.js';
 
 function toDevice(d: DeviceDoc): Device {
   const cr = d.connectionRequest ?? {};
@@ -438,40 +173,6 @@ function toFault(d: FaultDoc): Fault {
   };
 }
 
-/**
- * One document by `_id` through findAndModify: FerretDB v1 (SQLite) serves that by index, where its
- * `update` command with the same filter costs time in proportion to the collection. Same result on MongoDB.
- */
-async function writeById<T>(
-  model: Model<T>,
-  id: string,
-  update: Record<string, unknown>,
-  upsert = false,
-): Promise<{ matched: boolean; upserted: boolean; after: T | null }> {
-  const collection = model.collection as unknown as mongoose.mongo.Collection<{ _id: string }>;
-  const res = await collection.findOneAndUpdate({ _id: id }, update, { upsert, returnDocument: 'after', includeResultMetadata: true });
-  return { matched: res.lastErrorObject?.updatedExisting === true, upserted: res.lastErrorObject?.upserted !== undefined, after: res.value as T | null };
-}
-
-async function serverConditionalWrites(conn: Connection): Promise<ConditionalWrites> {
-  const info = await conn.getClient().db('admin').command({ buildInfo: 1 });
-  return typeof info.ferretdbVersion === 'string' ? 'read-check-write' : 'filter';
-}
-
-function withoutId<T extends { id: string }>(record: T): Omit<T, 'id'> & { _id: string } {
-  const { id, ...rest } = record;
-  return { _id: id, ...rest };
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  if ('code' in err && err.code === 11000) return true;
-  // FerretDB v1 reports a unique-index violation on update as a generic error carrying SQLite's text.
-  return 'message' in err && typeof err.message === 'string' && err.message.includes('UNIQUE constraint failed');
-}
-
-const UNAVAILABLE = new Set(['MongooseServerSelectionError', 'MongoNetworkError', 'MongoServerSelectionError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoNetworkTimeoutError']);
-
 /** `$set` paths for the fields an update carries; absent ones keep what is stored (or read as initial). */
 function parameterSet(key: string, u: ParameterUpdate, readAt: EpochMs): Record<string, unknown> {
   const set: Record<string, unknown> = {};
@@ -489,8 +190,6 @@ function parameterSet(key: string, u: ParameterUpdate, readAt: EpochMs): Record<
   return set;
 }
 
-// Optimistic retries of a task transition before reporting the race as lost.
-const TRANSITION_ATTEMPTS = 5;
 
 /**
  * `DeviceStore` on MongoDB through mongoose. Kept to operations FerretDB v1 also serves (no
@@ -509,55 +208,19 @@ export class MongoDeviceStore implements DeviceStore {
   private readonly deviceTypes: Model<DeviceTypeDoc>;
   private readonly tasks: Model<TaskDoc>;
   private readonly faults: Model<FaultDoc>;
+  private readonly conn: Connection;
+  /** What open() chose (or was told): see MongoDeviceStoreOptions.conditionalWrites. */
+  readonly conditionalWrites: ConditionalWrites;
 
-  private constructor(
-    private readonly conn: Connection,
-    /** What open() chose (or was told): see MongoDeviceStoreOptions.conditionalWrites. */
-    readonly conditionalWrites: ConditionalWrites,
-  ) {
-    this.devices = conn.model<DeviceDoc>('Device', deviceSchema);
-    this.parameterTrees = conn.model<ParameterTreeDoc>('ParameterTree', parameterTreeSchema);
-    this.credentials = conn.model<CredentialDoc>('Credential', credentialSchema);
-    this.deviceTypes = conn.model<DeviceTypeDoc>('DeviceType', deviceTypeSchema);
-    this.tasks = conn.model<TaskDoc>('Task', taskSchema);
-    this.faults = conn.model<FaultDoc>('Fault', faultSchema);
+  private constructor({ conn, models, conditionalWrites }: MongoConnection) {
+    this.conn = conn;
+    this.conditionalWrites = conditionalWrites;
+    ({ devices: this.devices, parameterTrees: this.parameterTrees, credentials: this.credentials, deviceTypes: this.deviceTypes, tasks: this.tasks, faults: this.faults } = models);
   }
 
   /** Connects and creates collections and indexes (idempotent). */
   static async open(options: MongoDeviceStoreOptions): Promise<MongoDeviceStore> {
-    const conn = mongoose.createConnection(options.uri, {
-      dbName: options.dbName,
-      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
-      // Fail fast instead of queueing operations forever while disconnected.
-      bufferCommands: false,
-      autoIndex: false,
-      autoCreate: false,
-    });
-    try {
-      await conn.asPromise();
-      const store = new MongoDeviceStore(conn, options.conditionalWrites ?? (await serverConditionalWrites(conn)));
-      const models: { createCollection(): Promise<unknown>; createIndexes(): Promise<unknown> }[] = [
-        store.devices,
-        store.parameterTrees,
-        store.credentials,
-        store.deviceTypes,
-        store.tasks,
-        store.faults,
-      ];
-      await Promise.all(
-        models.map(async (model) => {
-          await model.createCollection().catch((err: unknown) => {
-            // 48 NamespaceExists: another replica created it first.
-            if (!(typeof err === 'object' && err !== null && 'code' in err && err.code === 48)) throw err;
-          });
-          await model.createIndexes();
-        }),
-      );
-      return store;
-    } catch (err) {
-      await conn.close().catch(() => undefined);
-      throw UNAVAILABLE.has((err as Error).name) ? new StoreUnavailableError(`MongoDB unavailable: ${(err as Error).message}`, { cause: err }) : err;
-    }
+    return new MongoDeviceStore(await openMongoConnection(options));
   }
 
   async close(): Promise<void> {
@@ -565,12 +228,7 @@ export class MongoDeviceStore implements DeviceStore {
   }
 
   private async op<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof Error && UNAVAILABLE.has(err.name)) throw new StoreUnavailableError(`MongoDB unavailable: ${err.message}`, { cause: err });
-      throw err;
-    }
+    return mongoOp(fn);
   }
 
   // ---- devices ----
@@ -700,21 +358,16 @@ export class MongoDeviceStore implements DeviceStore {
   }
 
   // The driver's collection: updates address escaped field names under `p`, which mongoose need not cast.
-  private treeCollection(): mongoose.mongo.Collection<ParameterTreeDoc> {
-    return this.parameterTrees.collection as unknown as mongoose.mongo.Collection<ParameterTreeDoc>;
+  private treeCollection(): mongo.Collection<ParameterTreeDoc> {
+    return this.parameterTrees.collection as unknown as mongo.Collection<ParameterTreeDoc>;
   }
 
   private async tree(deviceId: string): Promise<ParameterTreeDoc | null> {
     return this.treeCollection().findOne({ _id: deviceId });
   }
 
-  /**
-   * A write to one tree; true when the tree existed. findAndModify sends the whole tree back, which FerretDB
-   * needs (see writeById) and MongoDB does not: there, a plain updateOne.
-   */
   private async writeTree(deviceId: string, update: Record<string, unknown>, upsert = false): Promise<boolean> {
-    if (this.conditionalWrites === 'read-check-write') return (await writeById(this.parameterTrees, deviceId, update, upsert)).matched;
-    return (await this.treeCollection().updateOne({ _id: deviceId }, update, { upsert })).matchedCount === 1;
+    return updateById(this.parameterTrees, deviceId, update, this.conditionalWrites, upsert);
   }
 
   private async unsetPaths(deviceId: string, paths: string[]): Promise<number> {
@@ -936,37 +589,9 @@ export class MongoDeviceStore implements DeviceStore {
     });
   }
 
-  /**
-   * Read, compute, write-if-unchanged: the filter pins the fields `guard` names, so a concurrent write makes ours
-   * re-read instead of overwriting it. null: no such record (or the race was lost every time); `after` null: `step`
-   * left the record as it was.
-   */
-  private async updateIfUnchanged<D extends { _id: string }, R extends { id: string }>(
-    model: Model<D>,
-    id: string,
-    toRecord: (doc: D) => R,
-    step: (record: R) => R | null,
-    guard: (record: R) => Record<string, unknown>,
-  ): Promise<{ before: R; after: R | null } | null> {
-    for (let i = 0; i < TRANSITION_ATTEMPTS; i++) {
-      const doc = await model.findById(id).lean<D>();
-      if (!doc) return null;
-      const before = toRecord(doc);
-      const after = step(before);
-      if (!after) return { before, after: null };
-      const { _id, ...fields } = withoutId(after);
-      const matched =
-        this.conditionalWrites === 'filter'
-          ? (await model.updateOne({ _id, ...guard(before) } as QueryFilter<D>, { $set: fields } as UpdateQuery<D>)).matchedCount === 1
-          : (await writeById(model, _id, { $set: fields })).matched;
-      if (matched) return { before, after };
-    }
-    return null;
-  }
-
   private async transition(id: string, step: (t: Task) => Task | null, unchanged: 'null' | 'current' = 'null'): Promise<Task | null> {
     return this.op(async () => {
-      const written = await this.updateIfUnchanged(this.tasks, id, toTask, step, (t) => ({ status: t.status, attempts: t.attempts, updatedAt: t.updatedAt }));
+      const written = await updateIfUnchanged(this.tasks, id, this.conditionalWrites, { toRecord: toTask, step, guard: (t) => ({ status: t.status, attempts: t.attempts, updatedAt: t.updatedAt }) });
       if (!written) return null;
       const { before, after } = written;
       if (!after) return unchanged === 'current' ? before : null;
@@ -1055,7 +680,7 @@ export class MongoDeviceStore implements DeviceStore {
   }
 
   async retryFault(id: string, now: EpochMs): Promise<Fault | null> {
-    const written = await this.op(() => this.updateIfUnchanged(this.faults, id, toFault, (f) => retriedFault(f, now), (f) => ({ retries: f.retries, updatedAt: f.updatedAt })));
+    const written = await this.op(() => updateIfUnchanged(this.faults, id, this.conditionalWrites, { toRecord: toFault, step: (f) => retriedFault(f, now), guard: (f) => ({ retries: f.retries, updatedAt: f.updatedAt }) }));
     const fault = written?.after ?? null;
     if (fault !== null && fault.taskId !== null) await this.transition(fault.taskId, (t) => requeue(t, now));
     return fault;
