@@ -23,8 +23,8 @@ export {
 export type { DeviceStore, DeviceFilter, DeviceListOptions, DeviceView, Page, PageResult, TaskFilter, FaultFilter, CredentialFilter } from './store/device-store.js';
 export { SqliteDeviceStore, createSqliteDeviceStore } from './store/sqlite-device-store.js';
 export type { SqliteDeviceStoreOptions } from './store/sqlite-device-store.js';
-export { MongoDeviceStore, createMongoDeviceStore } from './store/mongo-device-store.js';
-export type { MongoDeviceStoreOptions } from './store/mongo-device-store.js';
+export { MongoDeviceStore, createMongoDeviceStore } from './store/mongo/mongo-device-store.js';
+export type { MongoDeviceStoreOptions } from './store/mongo/connection.js';
 export type * from './store/types.js';
 export { TASK_TYPES, DEFAULT_CONNECTION_REQUEST_POLICY } from './store/types.js';
 export {

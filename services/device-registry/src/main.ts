@@ -10,7 +10,7 @@ import { createFileTokenStore, createMemoryTokenStore, createNbi, ensureAdminTok
 import { createRegistry } from './registry.js';
 import { createPokeRouter } from './router/poke-router.js';
 import { createSecretBox } from './secrets.js';
-import { createMongoDeviceStore } from './store/mongo-device-store.js';
+import { createMongoDeviceStore } from './store/mongo/mongo-device-store.js';
 
 async function main(): Promise<void> {
   let config;

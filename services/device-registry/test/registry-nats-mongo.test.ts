@@ -17,7 +17,7 @@ import { createLogger } from '@acs/telemetry';
 import { startFerretDb, startNats, type FerretDbServer, type NatsServer } from '@acs/testkit';
 import { createRegistry } from '../src/registry.js';
 import { createSecretBox, hashForBasic, hashForDigest } from '../src/secrets.js';
-import { createMongoDeviceStore, type MongoDeviceStore } from '../src/store/mongo-device-store.js';
+import { createMongoDeviceStore, type MongoDeviceStore } from '../src/store/mongo/mongo-device-store.js';
 
 // The registry as deployed: served on a real NATS in its queue group, persisting in a real
 // MongoDB-wire server (FerretDB); the client speaks JSON request/reply like the gateway does.

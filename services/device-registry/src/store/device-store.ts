@@ -120,7 +120,7 @@ export interface CredentialFilter {
  * written without its dot, everything below `name.` — never a sibling that merely starts with
  * the same characters (`Device.IP.Interface.1.` never matches `Device.IP.Interface.10.`).
  */
-export interface DeviceRepo {
+export interface DeviceRecords {
   /** Creates or updates a device in place; `created` tells which. */
   upsertDevice(input: DeviceUpsert, now: EpochMs): Promise<{ device: Device; created: boolean }>;
   /** null: no such device. */
@@ -137,7 +137,8 @@ export interface DeviceRepo {
   recordPoke(id: string, poke: LastPoke): Promise<Device | null>;
 }
 
-export interface ParameterRepo {
+/** Each device's parameters, addressed by path or partial path (see DeviceRecords). */
+export interface ParameterTree {
   /**
    * Writes only the given parameters and only their given fields; everything else is untouched.
    * `readAt` is stamped on the updates that carry a value. A batch is written as one unit of
@@ -158,7 +159,8 @@ export interface ParameterRepo {
   pruneMissingInstances(deviceId: string, parentPath: string, presentPaths: string[]): Promise<number>;
 }
 
-export interface CredentialRepo {
+/** Usernames and password hashes CPEs log in with, scoped to one device or to a device type. */
+export interface CredentialStore {
   /** Throws StoreConflictError when the username exists in the same scope, or the id is taken. */
   createCredential(input: CredentialInput, now: EpochMs): Promise<Credential>;
   /** null: no such credential. */
@@ -172,7 +174,8 @@ export interface CredentialRepo {
   deleteCredential(id: string): Promise<boolean>;
 }
 
-export interface DeviceTypeRepo {
+/** Device types: which devices they admit, their profile and connection-request policy. */
+export interface DeviceTypeStore {
   /** Throws StoreConflictError when the name or id is taken. */
   createDeviceType(input: DeviceTypeInput, now: EpochMs): Promise<DeviceType>;
   /** null: no such type. */
@@ -197,7 +200,7 @@ export interface DeviceTypeRepo {
  * Methods returning `Task | null` return null for an unknown id or a task not in the state the
  * transition needs.
  */
-export interface TaskRepo {
+export interface TaskQueue {
   /** Appends to the device's queue in the given order. Throws StoreNotFoundError for an unknown device. */
   createTasks(deviceId: string, inputs: TaskInput[], now: EpochMs): Promise<Task[]>;
   getTask(id: string): Promise<Task | null>;
@@ -228,7 +231,8 @@ export interface TaskRepo {
   expireTasks(now: EpochMs): Promise<number>;
 }
 
-export interface FaultRepo {
+/** Faults recorded against devices (and their tasks), for operators to inspect, retry or clear. */
+export interface FaultLog {
   recordFault(input: FaultInput, now: EpochMs): Promise<Fault>;
   getFault(id: string): Promise<Fault | null>;
   /** Newest first. */
@@ -240,11 +244,12 @@ export interface FaultRepo {
 }
 
 /**
- * Persistence of the device registry. Adapters: `SqliteDeviceStore` (embedded), `MongoDeviceStore`.
+ * Persistence of the device registry: every role above. Adapters: `SqliteDeviceStore` (embedded), `MongoDeviceStore`.
+ * Callers that need less take the role (or the methods of it) they use.
  * Infrastructure failures reject with StoreUnavailableError or the driver's error; expected
  * outcomes (missing records, lost races) are values (`null`, `false`).
  */
-export interface DeviceStore extends DeviceRepo, ParameterRepo, CredentialRepo, DeviceTypeRepo, TaskRepo, FaultRepo {
+export interface DeviceStore extends DeviceRecords, ParameterTree, CredentialStore, DeviceTypeStore, TaskQueue, FaultLog {
   close(): Promise<void>;
 }
 

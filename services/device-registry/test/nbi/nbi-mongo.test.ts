@@ -4,7 +4,7 @@ import { startFerretDb } from '@acs/testkit';
 import type { FerretDbServer } from '@acs/testkit';
 import { DevicePageSchema, TaskCreatedSchema } from '../../src/nbi/schemas.js';
 import { hashForDigest } from '../../src/secrets.js';
-import { createMongoDeviceStore } from '../../src/store/mongo-device-store.js';
+import { createMongoDeviceStore } from '../../src/store/mongo/mongo-device-store.js';
 import { REALM, enc, startNbiHarness } from './harness.js';
 import type { NbiHarness } from './harness.js';
 

@@ -6,7 +6,7 @@ import { createLogger } from '@acs/telemetry';
 import { startFerretDb, startNats, type FerretDbServer, type NatsServer } from '@acs/testkit';
 import { createPokeRouter, type PokeRouter } from '../../src/router/poke-router.js';
 import { createSecretBox } from '../../src/secrets.js';
-import { createMongoDeviceStore, type MongoDeviceStore } from '../../src/store/mongo-device-store.js';
+import { createMongoDeviceStore, type MongoDeviceStore } from '../../src/store/mongo/mongo-device-store.js';
 
 // Two router replicas as deployed: real NATS JetStream (work-queue commands stream, dedup by msgId) and the
 // MongoDB adapter on a real FerretDB. Each poke must end in exactly one command or one no_route event.

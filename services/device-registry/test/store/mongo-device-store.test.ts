@@ -5,7 +5,7 @@ import { freePort, startFerretDb } from '@acs/testkit';
 import type { FerretDbServer } from '@acs/testkit';
 import { describeDeviceStoreContract } from '../../src/store/device-store.contract.js';
 import { StoreUnavailableError } from '../../src/store/device-store.js';
-import { createMongoDeviceStore } from '../../src/store/mongo-device-store.js';
+import { createMongoDeviceStore } from '../../src/store/mongo/mongo-device-store.js';
 
 // One real FerretDB (MongoDB wire protocol, SQLite backend) for the file; a fresh database per test.
 let server: FerretDbServer;
