@@ -21,8 +21,8 @@ export {
   DEFAULT_TASK_MAX_ATTEMPTS,
 } from './store/device-store.js';
 export type { DeviceStore, DeviceFilter, DeviceListOptions, DeviceView, Page, PageResult, TaskFilter, FaultFilter, CredentialFilter } from './store/device-store.js';
-export { SqliteDeviceStore, createSqliteDeviceStore } from './store/sqlite-device-store.js';
-export type { SqliteDeviceStoreOptions } from './store/sqlite-device-store.js';
+export { SqliteDeviceStore, createSqliteDeviceStore } from './store/sqlite/sqlite-device-store.js';
+export type { SqliteDeviceStoreOptions } from './store/sqlite/connection.js';
 export { MongoDeviceStore, createMongoDeviceStore } from './store/mongo/mongo-device-store.js';
 export type { MongoDeviceStoreOptions } from './store/mongo/connection.js';
 export type * from './store/types.js';

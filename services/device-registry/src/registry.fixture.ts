@@ -9,7 +9,7 @@ import { createLogger } from '@acs/telemetry';
 import type { RegistryPolicy } from './deps.js';
 import { createRegistry, type Registry } from './registry.js';
 import { createSecretBox, hashForBasic, hashForDigest, type SecretBox } from './secrets.js';
-import { createSqliteDeviceStore, type SqliteDeviceStore } from './store/sqlite-device-store.js';
+import { createSqliteDeviceStore, type SqliteDeviceStore } from './store/sqlite/sqlite-device-store.js';
 
 export const REALM = 'test-realm';
 export const T0 = Date.UTC(2026, 0, 1);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { REALM, enc, startNbiHarness } from '../../test/nbi/harness.js';
 import type { NbiHarness } from '../../test/nbi/harness.js';
 import { hashForDigest, verifyBasic } from '../secrets.js';
-import { createSqliteDeviceStore } from '../store/sqlite-device-store.js';
+import { createSqliteDeviceStore } from '../store/sqlite/sqlite-device-store.js';
 import { CredentialListSchema, CredentialSchema } from './schemas.js';
 
 const DEVICE = '00259E-Router-SN1';

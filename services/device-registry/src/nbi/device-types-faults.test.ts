@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startNbiHarness } from '../../test/nbi/harness.js';
 import type { NbiHarness } from '../../test/nbi/harness.js';
-import { createSqliteDeviceStore } from '../store/sqlite-device-store.js';
+import { createSqliteDeviceStore } from '../store/sqlite/sqlite-device-store.js';
 import { DeviceTypeListSchema, DeviceTypeSchema, FaultPageSchema, FaultSchema } from './schemas.js';
 
 let nbi: NbiHarness;

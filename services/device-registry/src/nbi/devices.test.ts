@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { deviceIdFromParts } from '@acs/contracts';
 import { enc, startNbiHarness } from '../../test/nbi/harness.js';
 import type { NbiHarness } from '../../test/nbi/harness.js';
-import { createSqliteDeviceStore } from '../store/sqlite-device-store.js';
+import { createSqliteDeviceStore } from '../store/sqlite/sqlite-device-store.js';
 import { DevicePageSchema, DeviceSchema } from './schemas.js';
 
 let nbi: NbiHarness;

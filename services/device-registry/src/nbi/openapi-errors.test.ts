@@ -6,7 +6,7 @@ import type { NbiHarness } from '../../test/nbi/harness.js';
 import { createSecretBox } from '../secrets.js';
 import { StoreUnavailableError } from '../store/device-store.js';
 import type { DeviceStore } from '../store/device-store.js';
-import { createSqliteDeviceStore } from '../store/sqlite-device-store.js';
+import { createSqliteDeviceStore } from '../store/sqlite/sqlite-device-store.js';
 import { createNbi } from './create-nbi.js';
 import { createMemoryTokenStore } from './tokens.js';
 

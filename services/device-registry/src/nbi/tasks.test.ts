@@ -5,7 +5,7 @@ import { createSubjects, decodePayload, parsePokeCommand } from '@acs/contracts'
 import type { PokeCommand } from '@acs/contracts';
 import { enc, startNbiHarness } from '../../test/nbi/harness.js';
 import type { NbiHarness } from '../../test/nbi/harness.js';
-import { createSqliteDeviceStore } from '../store/sqlite-device-store.js';
+import { createSqliteDeviceStore } from '../store/sqlite/sqlite-device-store.js';
 import type { Task } from '../store/types.js';
 import { PokeResultSchema, TaskCreatedSchema, TaskPageSchema, TaskSchema } from './schemas.js';
 import type { TaskOut } from './views.js';

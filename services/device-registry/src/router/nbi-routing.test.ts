@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startNbiHarness, type NbiHarness } from '../../test/nbi/harness.js';
 import { DeviceTypeSchema } from '../nbi/schemas.js';
-import { createSqliteDeviceStore } from '../store/sqlite-device-store.js';
+import { createSqliteDeviceStore } from '../store/sqlite/sqlite-device-store.js';
 import { planConnectionRequest } from './route-plan.js';
 
 // What the router reads, set through the NBI: a type's connection-request policy and its type-level credentials.

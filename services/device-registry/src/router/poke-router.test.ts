@@ -5,7 +5,7 @@ import { createSubjects, parseConnreqEvent, parseConnreqHttpCommand, parseDeadLe
 import { createLogger } from '@acs/telemetry';
 import { createSecretBox } from '../secrets.js';
 import type { DeviceStore } from '../store/device-store.js';
-import { createSqliteDeviceStore } from '../store/sqlite-device-store.js';
+import { createSqliteDeviceStore } from '../store/sqlite/sqlite-device-store.js';
 import { createPokeRouter, PokeRouterStateError, type PokeRouter } from './poke-router.js';
 
 const NOW = Date.UTC(2026, 10, 26, 9, 0, 0);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from '@jest/globals';
-import { describeDeviceStoreContract } from './device-store.contract.js';
+import { describeDeviceStoreContract } from '../device-store.contract.js';
 import { createSqliteDeviceStore } from './sqlite-device-store.js';
 
 describeDeviceStoreContract('SqliteDeviceStore (:memory:)', async () => createSqliteDeviceStore({ filename: ':memory:' }));
