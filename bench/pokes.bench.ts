@@ -14,7 +14,9 @@ import { connreqHttpConfig, createConnreqHttpWorker, workerSettings, type Connre
 import { createSubjects, decodePayload, deviceIdFromParts, parseConnreqEvent, parseSessionStartedEvent, type ConnreqOutcome } from '@acs/contracts';
 import { createFleet, type Fleet } from '@acs/cpe-sim';
 import { BusRegistryClient, createCwmpServer, createGateway, DEFAULT_SETTINGS, type Gateway } from '@acs/cwmp-gateway';
-import { createMongoDeviceStore, createPokeRouter, createRegistry, createSecretBox, createSqliteDeviceStore, type DeviceStore, type PokeRouter } from '@acs/device-registry';
+import { createPokeRouter, createRegistry, createSecretBox, type DeviceStore, type PokeRouter } from '@acs/device-registry';
+import { createMongoDeviceStore } from '@acs/device-registry/mongo';
+import { createSqliteDeviceStore } from '@acs/device-registry/sqlite';
 import { createRedisKv, type Kv } from '@acs/kv';
 import { createLogger } from '@acs/telemetry';
 import { freePort, startFerretDb, startNats, startRedis, type FerretDbServer, type NatsServer, type RedisServer } from '@acs/testkit';

@@ -12,10 +12,10 @@ import {
   createPokeRouter,
   createRegistry,
   createSecretBox,
-  createSqliteDeviceStore,
   ensureAdminToken,
   type RegistryPolicy,
 } from '@acs/device-registry';
+import { createSqliteDeviceStore } from '@acs/device-registry/sqlite';
 import { createMemoryKv } from '@acs/kv';
 import { createLogger, type Logger } from '@acs/telemetry';
 import { ensureDataDir, loadOrCreateSecret } from './data-dir.js';

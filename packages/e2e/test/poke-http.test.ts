@@ -20,11 +20,11 @@ import {
   createPokeRouter,
   createRegistry,
   createSecretBox,
-  createSqliteDeviceStore,
   type DeviceStore,
   type DeviceType,
   type PokeRouter,
 } from '@acs/device-registry';
+import { createSqliteDeviceStore } from '@acs/device-registry/sqlite';
 import { createRedisKv, type Kv } from '@acs/kv';
 import { createLogger } from '@acs/telemetry';
 import { freePort, startNats, startRedis, type NatsServer, type RedisServer } from '@acs/testkit';

@@ -20,11 +20,24 @@ export {
   MAX_PAGE_LIMIT,
   DEFAULT_TASK_MAX_ATTEMPTS,
 } from './store/device-store.js';
-export type { DeviceStore, DeviceFilter, DeviceListOptions, DeviceView, Page, PageResult, TaskFilter, FaultFilter, CredentialFilter } from './store/device-store.js';
-export { SqliteDeviceStore, createSqliteDeviceStore } from './store/sqlite/sqlite-device-store.js';
-export type { SqliteDeviceStoreOptions } from './store/sqlite/connection.js';
-export { MongoDeviceStore, createMongoDeviceStore } from './store/mongo/mongo-device-store.js';
-export type { MongoDeviceStoreOptions } from './store/mongo/connection.js';
+export type {
+  DeviceStore,
+  DeviceRecords,
+  ParameterTree,
+  CredentialStore,
+  DeviceTypeStore,
+  TaskQueue,
+  FaultLog,
+  DeviceFilter,
+  DeviceListOptions,
+  DeviceView,
+  Page,
+  PageResult,
+  TaskFilter,
+  FaultFilter,
+  CredentialFilter,
+} from './store/device-store.js';
+// The adapters have entries of their own (`@acs/device-registry/mongo`, `/sqlite`): this one loads no database driver.
 export type * from './store/types.js';
 export { TASK_TYPES, DEFAULT_CONNECTION_REQUEST_POLICY } from './store/types.js';
 export {
