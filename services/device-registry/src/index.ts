@@ -63,7 +63,7 @@ export {
 } from './nbi/index.js';
 export type { NbiDeps, TokenStore, TokenInfo, IssuedToken, NbiRole } from './nbi/index.js';
 export { createPokeRouter, PokeRouterStateError } from './router/poke-router.js';
-export type { PokeRouter, PokeRouterOptions } from './router/poke-router.js';
+export type { PokeRouter, PokeRouterOptions, RoutingStore } from './router/poke-router.js';
 export { planConnectionRequest, addressScope, normaliseIp } from './router/route-plan.js';
 export type { RoutePlan, PlannedCommand, SkippedTransport, PlanInput, SecretOpener, AddressScope } from './router/route-plan.js';
 export { pokeRequestIdFor, lastPokeFor, CONNECTION_REQUEST_EVENT, LAST_POKE_MAX_AGE_MS } from './router/last-poke.js';

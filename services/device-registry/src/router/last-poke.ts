@@ -1,4 +1,4 @@
-import type { DeviceStore } from '../store/device-store.js';
+import type { DeviceRecords } from '../store/device-store.js';
 import type { Device, EpochMs } from '../store/types.js';
 
 /** TR-069 EventCode of a session the CPE opened because it was asked to (cwmp-protocol §4). */
@@ -23,7 +23,7 @@ export function pokeRequestIdFor(
 }
 
 /** `pokeRequestIdFor` for a device read from the store (undefined for an unknown device). */
-export async function lastPokeFor(store: Pick<DeviceStore, 'getDevice'>, deviceId: string, eventCodes: readonly string[], now: EpochMs): Promise<string | undefined> {
+export async function lastPokeFor(store: Pick<DeviceRecords, 'getDevice'>, deviceId: string, eventCodes: readonly string[], now: EpochMs): Promise<string | undefined> {
   if (!eventCodes.some((code) => code.trim() === CONNECTION_REQUEST_EVENT)) return undefined;
   return pokeRequestIdFor(await store.getDevice(deviceId), eventCodes, now);
 }

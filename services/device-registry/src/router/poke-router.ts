@@ -1,7 +1,7 @@
 import { deadLetter as moveToDeadLetter, type Bus, type BusHeaders, type Consumer, type DurableMessage } from '@acs/bus';
 import { DURABLE_CONSUMERS, decodePayload, parsePokeCommand, type ConnreqEvent, type DeadLetter, type Subjects } from '@acs/contracts';
 import { childLogger, createMetrics, type Logger, type Metrics } from '@acs/telemetry';
-import type { DeviceStore } from '../store/device-store.js';
+import type { DeviceRecords, DeviceTypeStore, ParameterTree } from '../store/device-store.js';
 import type { EpochMs } from '../store/types.js';
 import { planConnectionRequest, type SecretOpener } from './route-plan.js';
 import type { ConnectionRequestTransport } from '../store/types.js';
@@ -9,8 +9,11 @@ import type { ConnectionRequestTransport } from '../store/types.js';
 /** Connection-request workers that exist so far (connreq-http); XMPP and UDP join when their services do. */
 export const DEPLOYED_TRANSPORTS: readonly ConnectionRequestTransport[] = ['http'];
 
+/** The store as the router uses it: the device, its type and one parameter to plan, and where the poke is remembered. */
+export type RoutingStore = Pick<DeviceRecords, 'getDevice' | 'recordPoke'> & Pick<DeviceTypeStore, 'getDeviceType'> & Pick<ParameterTree, 'getParameters'>;
+
 export interface PokeRouterOptions {
-  readonly store: DeviceStore;
+  readonly store: RoutingStore;
   readonly bus: Bus;
   readonly subjects: Subjects;
   /** Opens the sealed connection-request passwords (the registry's SecretBox). */
