@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CredentialProof, CredentialRejection, VerifyCredentialsReply, VerifyCredentialsRequest } from '@acs/contracts';
 import type { RegistryDeps } from './deps.js';
+import type { CredentialStore, DeviceTypeStore } from './store/device-store.js';
 import { SecretFormatError, hashForBasic, hashForDigest, verifyBasic } from './secrets.js';
 import { StoreConflictError } from './store/device-store.js';
 import { deviceTypeMatches } from './store/device-type-match.js';
@@ -47,7 +48,7 @@ const REJECTION_RANK: Record<CredentialRejection, number> = { unknown_username: 
  * credential admits devices its type matches (a catch-all type: any device), unless the device
  * completed onboarding to its own credential.
  */
-export async function verifyCredentials(deps: RegistryDeps, req: VerifyCredentialsRequest): Promise<VerifyCredentialsReply> {
+export async function verifyCredentials(deps: RegistryDeps<CredentialStore & DeviceTypeStore>, req: VerifyCredentialsRequest): Promise<VerifyCredentialsReply> {
   const { store, clock } = deps;
   const candidates = await store.findCredentialsByUsername(req.username);
   if (candidates.length === 0) return { ok: false, reason: 'unknown_username' };
@@ -108,7 +109,7 @@ function scopeTypeId(cred: Credential): string {
 }
 
 /** True once the device has an active credential of its own. */
-export async function onboarded(deps: RegistryDeps, deviceId: string): Promise<boolean> {
+export async function onboarded(deps: RegistryDeps<Pick<CredentialStore, 'listCredentials'>>, deviceId: string): Promise<boolean> {
   const creds = await deps.store.listCredentials({ deviceId });
   return creds.some((c) => c.scope.kind === 'device' && c.status === 'active');
 }
@@ -117,7 +118,7 @@ export async function onboarded(deps: RegistryDeps, deviceId: string): Promise<b
  * Makes sure the catch-all device type for ACS_ONBOARDING_USERNAME/PASSWORD exists with exactly
  * that credential (the password is re-hashed when it changed). Returns the type.
  */
-export async function ensureCatchAllType(deps: RegistryDeps, username: string, password: string): Promise<DeviceType> {
+export async function ensureCatchAllType(deps: RegistryDeps<CredentialStore & DeviceTypeStore>, username: string, password: string): Promise<DeviceType> {
   const { store, realm, clock } = deps;
   const find = async () => (await store.listDeviceTypes()).find((t) => t.name === CATCH_ALL_TYPE_NAME);
   let type = await find();

@@ -28,9 +28,12 @@ export const DEFAULT_POLICY: RegistryPolicy = {
   transferTimeoutMs: 3_600_000,
 };
 
-/** Everything the registry's domain logic needs; ports only, built by main.ts or the all-in-one app. */
-export interface RegistryDeps {
-  store: DeviceStore;
+/**
+ * Everything the registry's domain logic needs; ports only, built by main.ts or the all-in-one app. `Store` names the
+ * store roles a function uses (the whole DeviceStore by default).
+ */
+export interface RegistryDeps<Store = DeviceStore> {
+  store: Store;
   bus: Bus;
   subjects: Subjects;
   secretBox: SecretBox;

@@ -27,6 +27,8 @@ export interface NbiDeps {
   maxBodyBytes?: number;
 }
 
-export interface NbiContext extends NbiDeps {
+/** What a route module gets; `Store` names the store roles it uses (the whole DeviceStore by default). */
+export interface NbiContext<Store = DeviceStore> extends Omit<NbiDeps, 'store'> {
+  store: Store;
   clock: () => EpochMs;
 }

@@ -1,6 +1,7 @@
 import express from 'express';
 import type { ErrorRequestHandler, Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
+import type { DeviceRecords } from '../store/device-store.js';
 import type { NbiContext, NbiDeps } from './context.js';
 import { credentialRoutes } from './credential-routes.js';
 import { deviceRoutes } from './device-routes.js';
@@ -146,7 +147,7 @@ function notFound(req: Request): never {
   throw new NbiNotFoundError('route', `${req.method} ${req.baseUrl}${req.path}`);
 }
 
-async function storeAnswers(ctx: NbiContext): Promise<boolean> {
+async function storeAnswers(ctx: NbiContext<Pick<DeviceRecords, 'getDevice'>>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS)));
   try {

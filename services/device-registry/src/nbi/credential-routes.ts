@@ -1,5 +1,6 @@
 import { deviceIdToParts } from '@acs/contracts';
 import { DEFAULT_PAGE_LIMIT } from '../store/device-store.js';
+import type { CredentialStore, DeviceRecords, DeviceTypeStore } from '../store/device-store.js';
 import { hashForBasic, hashForDigest } from '../secrets.js';
 import type { ConnectionRequestAuth, Device } from '../store/types.js';
 import type { NbiContext } from './context.js';
@@ -9,7 +10,7 @@ import type { RouteDef } from './route-table.js';
 import { CredentialCreateBody, CredentialListQuery, CredentialListSchema, CredentialSchema } from './schemas.js';
 import { CONNREQ_ID_PREFIX, CONNREQ_TYPE_ID_PREFIX, connreqTypeView, connreqView, credentialView } from './views.js';
 
-export function credentialRoutes(ctx: NbiContext): RouteDef[] {
+export function credentialRoutes(ctx: NbiContext<DeviceRecords & CredentialStore & DeviceTypeStore>): RouteDef[] {
   const { store } = ctx;
 
   const setConnreqAuth = (device: Device, auth: ConnectionRequestAuth | null) =>

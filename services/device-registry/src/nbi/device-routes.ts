@@ -1,5 +1,5 @@
 import { DEFAULT_PAGE_LIMIT } from '../store/device-store.js';
-import type { DeviceFilter } from '../store/device-store.js';
+import type { DeviceFilter, DeviceRecords, ParameterTree, TaskQueue } from '../store/device-store.js';
 import type { TaskInput } from '../store/types.js';
 import type { NbiContext } from './context.js';
 import { NbiError, NbiNotFoundError, NbiValidationError } from './errors.js';
@@ -23,7 +23,7 @@ import { deviceView, taskView } from './views.js';
 
 const ID = { id: 'device id (`OUI-ProductClass-Serial`), URL-encoded once more: `%` becomes `%25`' };
 
-export function deviceRoutes(ctx: NbiContext): RouteDef[] {
+export function deviceRoutes(ctx: NbiContext<DeviceRecords & ParameterTree & TaskQueue>): RouteDef[] {
   const { store } = ctx;
   const mustGet = async (id: string) => {
     const device = await store.getDevice(id);

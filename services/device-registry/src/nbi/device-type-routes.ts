@@ -1,4 +1,5 @@
 import type { DeviceType, DeviceTypeInput, DeviceTypePatch } from '../store/types.js';
+import type { DeviceTypeStore } from '../store/device-store.js';
 import type { NbiContext } from './context.js';
 import { NbiNotFoundError } from './errors.js';
 import { defineRoute } from './route-table.js';
@@ -15,7 +16,7 @@ function deviceTypeView(type: DeviceType): DeviceTypeOut {
   return { ...rest, connectionRequestAuth: auth ? { username: auth.username, passwordSet: true, updatedAt: auth.updatedAt } : null };
 }
 
-export function deviceTypeRoutes(ctx: NbiContext): RouteDef[] {
+export function deviceTypeRoutes(ctx: NbiContext<DeviceTypeStore>): RouteDef[] {
   const { store } = ctx;
   return [
     defineRoute({

@@ -1,4 +1,5 @@
 import { DEFAULT_PAGE_LIMIT } from '../store/device-store.js';
+import type { FaultLog } from '../store/device-store.js';
 import type { NbiContext } from './context.js';
 import { NbiNotFoundError } from './errors.js';
 import { defineRoute } from './route-table.js';
@@ -7,7 +8,7 @@ import { FaultListQuery, FaultPageSchema, FaultSchema } from './schemas.js';
 
 const ID = { id: 'fault id' };
 
-export function faultRoutes(ctx: NbiContext): RouteDef[] {
+export function faultRoutes(ctx: NbiContext<FaultLog>): RouteDef[] {
   const { store } = ctx;
   return [
     defineRoute({

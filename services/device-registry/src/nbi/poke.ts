@@ -27,7 +27,7 @@ export interface PokeOutcome {
 }
 
 /** Fails early, before anything is stored, when a poke could not be sent. */
-export function requireBus(ctx: NbiContext): asserts ctx is NbiContext & Required<Pick<NbiContext, 'bus' | 'subjects'>> {
+export function requireBus(ctx: Pick<NbiContext, 'bus' | 'subjects'>): asserts ctx is Required<Pick<NbiContext, 'bus' | 'subjects'>> {
   if (!ctx.bus || !ctx.subjects) throw new NbiUnavailableError('connection requests need the message bus, which this NBI was started without');
 }
 
@@ -36,7 +36,7 @@ export function requireBus(ctx: NbiContext): asserts ctx is NbiContext & Require
  * `acs.evt.connreq.<id>` event carrying the same requestId and, when that says `accepted`, for the
  * `session.started` event naming it. What did not come within `waitMs` is null and `timedOut` is set.
  */
-export async function poke(ctx: NbiContext, deviceId: string, waitMs: number, signal?: AbortSignal): Promise<PokeOutcome> {
+export async function poke(ctx: Pick<NbiContext, 'bus' | 'subjects'>, deviceId: string, waitMs: number, signal?: AbortSignal): Promise<PokeOutcome> {
   requireBus(ctx);
   const { bus, subjects } = ctx;
   const requestId = randomUUID();

@@ -1,5 +1,6 @@
 import { DEFAULT_PAGE_LIMIT } from '../store/device-store.js';
 import type { TaskStatus } from '../store/types.js';
+import type { TaskQueue } from '../store/device-store.js';
 import type { NbiContext } from './context.js';
 import { NbiConflictError, NbiNotFoundError } from './errors.js';
 import { defineRoute } from './route-table.js';
@@ -10,7 +11,7 @@ import { taskView } from './views.js';
 const FINISHED: readonly TaskStatus[] = ['done', 'fault', 'cancelled'];
 const ID = { id: 'task id' };
 
-export function taskRoutes(ctx: NbiContext): RouteDef[] {
+export function taskRoutes(ctx: NbiContext<TaskQueue>): RouteDef[] {
   const { store } = ctx;
   return [
     defineRoute({
