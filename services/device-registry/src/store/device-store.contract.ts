@@ -23,7 +23,13 @@ export function describeDeviceStoreContract(name: string, makeStore: () => Promi
       await store.close();
     });
 
-    const current = () => store;
+    // The parts are declared once but run against a new store per test: they get a stand-in for the current one.
+    const current = new Proxy({} as DeviceStore, {
+      get: (_, prop) => {
+        const value: unknown = Reflect.get(store, prop, store);
+        return typeof value === 'function' ? value.bind(store) : value;
+      },
+    });
     deviceRecordsContract(current);
     parameterTreeContract(current);
     credentialStoreContract(current);

@@ -1,16 +1,11 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { StoreConflictError } from '../device-store.js';
 import type { DeviceStore } from '../device-store.js';
 import { T0 } from './records.fixture.js';
 
-/** The CredentialStore part of the DeviceStore contract; `current` is the store of the running test. */
-export function credentialStoreContract(current: () => DeviceStore): void {
+/** The CredentialStore part of the DeviceStore contract (`store` is the running test's). */
+export function credentialStoreContract(store: DeviceStore): void {
   describe('credentials', () => {
-    let store: DeviceStore;
-    beforeEach(() => {
-      store = current();
-    });
-
     it('finds device-scoped and type-scoped credentials by username', async () => {
       const type = await store.createDeviceType({ name: 'gw', match: { oui: '00259E' } }, T0);
       const dev = await store.createCredential(

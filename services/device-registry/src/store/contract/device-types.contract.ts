@@ -1,16 +1,11 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { StoreConflictError, StoreValidationError } from '../device-store.js';
 import type { DeviceStore } from '../device-store.js';
 import { T0 } from './records.fixture.js';
 
-/** The DeviceTypeStore part of the DeviceStore contract; `current` is the store of the running test. */
-export function deviceTypeStoreContract(current: () => DeviceStore): void {
+/** The DeviceTypeStore part of the DeviceStore contract (`store` is the running test's). */
+export function deviceTypeStoreContract(store: DeviceStore): void {
   describe('device types', () => {
-    let store: DeviceStore;
-    beforeEach(() => {
-      store = current();
-    });
-
     it('matches the most specific type: serial pattern > OUI+ProductClass > OUI only > catch-all', async () => {
       const catchAll = await store.createDeviceType({ name: 'any', catchAll: true, onboarding: true }, T0);
       const ouiOnly = await store.createDeviceType({ name: 'acme', match: { oui: '00259e' } }, T0);

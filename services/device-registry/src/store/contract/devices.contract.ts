@@ -1,16 +1,11 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { StoreValidationError } from '../device-store.js';
 import type { DeviceStore } from '../device-store.js';
 import { T0, identity } from './records.fixture.js';
 
-/** The DeviceRecords part of the DeviceStore contract; `current` is the store of the running test. */
-export function deviceRecordsContract(current: () => DeviceStore): void {
+/** The DeviceRecords part of the DeviceStore contract (`store` is the running test's). */
+export function deviceRecordsContract(store: DeviceStore): void {
   describe('devices', () => {
-    let store: DeviceStore;
-    beforeEach(() => {
-      store = current();
-    });
-
     it('creates, then updates in place, reporting which happened', async () => {
       const first = await store.upsertDevice(
         {

@@ -1,16 +1,11 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { StoreConflictError } from '../device-store.js';
 import type { DeviceStore } from '../device-store.js';
 import { T0, identity } from './records.fixture.js';
 
-/** The FaultLog part of the DeviceStore contract; `current` is the store of the running test. */
-export function faultLogContract(current: () => DeviceStore): void {
+/** The FaultLog part of the DeviceStore contract (`store` is the running test's). */
+export function faultLogContract(store: DeviceStore): void {
   describe('faults', () => {
-    let store: DeviceStore;
-    beforeEach(() => {
-      store = current();
-    });
-
     it('records, lists newest first, retries (requeueing the task) and clears', async () => {
       await store.upsertDevice(identity('F1'), T0);
       const dev = '00259E-GW500-F1';

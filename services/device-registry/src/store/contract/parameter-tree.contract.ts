@@ -4,14 +4,9 @@ import type { DeviceStore } from '../device-store.js';
 import type { ParameterUpdate } from '../types.js';
 import { T0, identity, paramsByPath } from './records.fixture.js';
 
-/** The ParameterTree part of the DeviceStore contract; `current` is the store of the running test. */
-export function parameterTreeContract(current: () => DeviceStore): void {
+/** The ParameterTree part of the DeviceStore contract (`store` is the running test's). */
+export function parameterTreeContract(store: DeviceStore): void {
   describe('parameters', () => {
-    let store: DeviceStore;
-    beforeEach(() => {
-      store = current();
-    });
-
     const dev = '00259E-GW500-P1';
     beforeEach(async () => {
       await store.upsertDevice(identity('P1'), T0);

@@ -3,14 +3,9 @@ import { StoreConflictError, StoreNotFoundError } from '../device-store.js';
 import type { DeviceStore } from '../device-store.js';
 import { T0, identity } from './records.fixture.js';
 
-/** The TaskQueue part of the DeviceStore contract; `current` is the store of the running test. */
-export function taskQueueContract(current: () => DeviceStore): void {
+/** The TaskQueue part of the DeviceStore contract (`store` is the running test's). */
+export function taskQueueContract(store: DeviceStore): void {
   describe('tasks', () => {
-    let store: DeviceStore;
-    beforeEach(() => {
-      store = current();
-    });
-
     const dev = '00259E-GW500-T1';
     beforeEach(async () => {
       await store.upsertDevice(identity('T1'), T0);
