@@ -3,7 +3,7 @@ import type { CredentialFilter, CredentialStore } from '../device-store.js';
 import { credentialChanges, credentialKey, newCredential, scopeId } from '../records.js';
 import type { Credential, CredentialInput, CredentialPatch, CredentialScope, EpochMs } from '../types.js';
 import { conflictOnDuplicate, mongoOp } from './errors.js';
-import type { CredentialDoc } from './schemas.js';
+import { findRecord, type CredentialDoc } from './schemas.js';
 
 function toCredential(d: CredentialDoc): Credential {
   return {
@@ -45,10 +45,7 @@ export class MongoCredentialStore implements CredentialStore {
   }
 
   async getCredential(id: string): Promise<Credential | null> {
-    return mongoOp(async () => {
-      const doc = await this.credentials.findById(id).lean<CredentialDoc>();
-      return doc ? toCredential(doc) : null;
-    });
+    return mongoOp(() => findRecord(this.credentials, id, toCredential));
   }
 
   async findCredentialsByUsername(username: string): Promise<Credential[]> {

@@ -7,7 +7,7 @@ import type { Device, DeviceUpsert, EpochMs, LastPoke } from '../types.js';
 import { isDuplicateKey, mongoOp } from './errors.js';
 import { writeById } from './ferretdb-workarounds.js';
 import type { MongoParameterTree } from './parameter-tree.js';
-import type { DeviceDoc } from './schemas.js';
+import { findRecord, type DeviceDoc } from './schemas.js';
 
 function toDevice(d: DeviceDoc): Device {
   const cr = d.connectionRequest ?? {};
@@ -74,10 +74,7 @@ export class MongoDeviceRecords implements DeviceRecords {
   }
 
   async getDevice(id: string): Promise<Device | null> {
-    return mongoOp(async () => {
-      const doc = await this.devices.findById(id).lean<DeviceDoc>();
-      return doc ? toDevice(doc) : null;
-    });
+    return mongoOp(() => findRecord(this.devices, id, toDevice));
   }
 
   async listDevices(filter: DeviceFilter, options: DeviceListOptions = {}): Promise<PageResult<DeviceView>> {

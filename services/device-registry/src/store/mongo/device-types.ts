@@ -5,7 +5,7 @@ import { pickDeviceType } from '../device-type-match.js';
 import { connectionRequestPolicy, newDeviceType, patchDeviceType } from '../records.js';
 import type { DeviceType, DeviceTypeInput, DeviceTypePatch, EpochMs } from '../types.js';
 import { conflictOnDuplicate, mongoOp } from './errors.js';
-import { withoutId, type DeviceTypeDoc } from './schemas.js';
+import { findRecord, withoutId, type DeviceTypeDoc } from './schemas.js';
 
 function toDeviceType(d: DeviceTypeDoc): DeviceType {
   return {
@@ -40,10 +40,7 @@ export class MongoDeviceTypeStore implements DeviceTypeStore {
   }
 
   async getDeviceType(id: string): Promise<DeviceType | null> {
-    return mongoOp(async () => {
-      const doc = await this.deviceTypes.findById(id).lean<DeviceTypeDoc>();
-      return doc ? toDeviceType(doc) : null;
-    });
+    return mongoOp(() => findRecord(this.deviceTypes, id, toDeviceType));
   }
 
   async listDeviceTypes(): Promise<DeviceType[]> {

@@ -6,7 +6,7 @@ import type { EpochMs, Fault, FaultInput, JsonValue } from '../types.js';
 import { conflictOnDuplicate, mongoOp } from './errors.js';
 import type { ConditionalWrites } from './ferretdb-workarounds.js';
 import type { MongoTaskQueue } from './task-queue.js';
-import { withoutId, type FaultDoc } from './schemas.js';
+import { findRecord, withoutId, type FaultDoc } from './schemas.js';
 import { updateIfUnchanged } from './update-if-unchanged.js';
 
 function toFault(d: FaultDoc): Fault {
@@ -40,10 +40,7 @@ export class MongoFaultLog implements FaultLog {
   }
 
   async getFault(id: string): Promise<Fault | null> {
-    return mongoOp(async () => {
-      const doc = await this.faults.findById(id).lean<FaultDoc>();
-      return doc ? toFault(doc) : null;
-    });
+    return mongoOp(() => findRecord(this.faults, id, toFault));
   }
 
   async listFaults(filter: FaultFilter, page?: Page): Promise<PageResult<Fault>> {

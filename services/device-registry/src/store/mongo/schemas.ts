@@ -282,3 +282,9 @@ export function withoutId<T extends { id: string }>(record: T): Omit<T, 'id'> & 
   const { id, ...rest } = record;
   return { _id: id, ...rest };
 }
+
+/** The record of the document with this `_id`; null: there is none. */
+export async function findRecord<D, R>(model: Model<D>, id: string, toRecord: (doc: D) => R): Promise<R | null> {
+  const doc = await model.findById(id).lean<D>();
+  return doc ? toRecord(doc) : null;
+}

@@ -7,7 +7,7 @@ import { expire, isOpen } from '../task-transitions.js';
 import type { EpochMs, JsonValue, Task, TaskInput } from '../types.js';
 import { conflictOnDuplicate, mongoOp } from './errors.js';
 import { writeById, type ConditionalWrites } from './ferretdb-workarounds.js';
-import { withoutId, type DeviceDoc, type TaskDoc } from './schemas.js';
+import { findRecord, withoutId, type DeviceDoc, type TaskDoc } from './schemas.js';
 import { updateIfUnchanged } from './update-if-unchanged.js';
 
 function toTask(d: TaskDoc): Task {
@@ -101,10 +101,7 @@ export class MongoTaskQueue extends TaskQueueTransitions implements TaskQueue {
   }
 
   async getTask(id: string): Promise<Task | null> {
-    return mongoOp(async () => {
-      const doc = await this.tasks.findById(id).lean<TaskDoc>();
-      return doc ? toTask(doc) : null;
-    });
+    return mongoOp(() => findRecord(this.tasks, id, toTask));
   }
 
   async listTasks(filter: TaskFilter, page?: Page): Promise<PageResult<Task>> {
