@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real servers the integration tests start on loopback (see packages/testkit/README.md):
-# nats-server, redis-server, prosody, haproxy, xmllint, openssl, curl from apt, and FerretDB v1.24.2 built with Go.
+# nats-server, redis-server, prosody, haproxy, xmllint, openssl, curl, a JDK and Maven from apt, FerretDB v1.24.2 built
+# with Go, and mongo-java-server's classpath (scripts/mongo-java-server/pom.xml, resolved by Maven from Maven Central).
 # Idempotent and quick when everything is present; runs as root (or through sudo when available).
 set -euo pipefail
 
@@ -20,7 +21,9 @@ fi
 # ---------------------------------------------------------------- apt packages
 # binary:package
 APT_WANTED=(nats-server:nats-server redis-server:redis-server prosody:prosody prosodyctl:prosody
-  haproxy:haproxy xmllint:libxml2-utils openssl:openssl curl:curl)
+  haproxy:haproxy xmllint:libxml2-utils openssl:openssl curl:curl
+  java:default-jdk-headless javac:default-jdk-headless mvn:maven)
+# javac: mongo-java-server's launcher runs as a single source file, which needs the JDK's compiler, not just a JRE.
 # Debian puts nats-server and haproxy in /usr/sbin, which a non-root PATH may lack.
 find_bin() { PATH="$PATH:/usr/sbin:/sbin" command -v "$1" 2>/dev/null; }
 
@@ -137,6 +140,49 @@ else
   ferretdb_ok "$dest/ferretdb" || die "$dest/ferretdb was built but does not report $FERRETDB_VERSION"
   say "installed: $dest/ferretdb ($FERRETDB_VERSION)"
   case ":$PATH:" in *":$dest:"*) ;; *) say "note: $dest is not on PATH; @acs/testkit looks there anyway" ;; esac
+fi
+
+# ---------------------------------------------------------------- mongo-java-server (Maven Central)
+# A second MongoDB-wire test server (in-memory backend), started by @acs/testkit's startMongoJavaServer() through
+# scripts/mongo-java-server/MongoJavaServerLauncher.java. Nothing to build: Maven resolves the jars into ~/.m2 and
+# writes their classpath to a file, the testkit reads it. Skipped when the file is there for this pom.xml and every
+# jar it names still exists.
+JAVA_MIN_MAJOR=17 # mongo-java-server 1.47's class files are Java 17's
+MJS_POM="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/mongo-java-server/pom.xml"
+MJS_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/acs-test-servers"
+MJS_CLASSPATH="$MJS_CACHE/mongo-java-server.classpath" # packages/testkit/src/mongo-java-server.ts reads this path
+MJS_STAMP="$MJS_CLASSPATH.pom-sha256"
+
+[ -f "$MJS_POM" ] || die "$MJS_POM is missing"
+java_version=$(java -version 2>&1) || die "java does not run ($(command -v java || echo 'not on PATH')): $java_version"
+# `openjdk version "17.0.15" 2025-04-15`; Java 8 and older say "1.8.0_…".
+java_major=$(sed -nE '/version "/{s/.*version "(1\.)?([0-9]+).*/\2/p;q}' <<<"$java_version")
+[ -n "$java_major" ] && [ "$java_major" -ge "$JAVA_MIN_MAJOR" ] ||
+  die "mongo-java-server needs Java >= $JAVA_MIN_MAJOR, found ${java_major:-none} ($(command -v java)); install openjdk-17-jdk-headless or newer"
+
+mjs_current() {
+  [ -s "$MJS_CLASSPATH" ] && [ -f "$MJS_STAMP" ] || return 1
+  [ "$(cat "$MJS_STAMP")" = "$(sha256sum "$MJS_POM" | cut -d' ' -f1)" ] || return 1
+  local jar
+  while IFS= read -r jar; do [ -z "$jar" ] || [ -f "$jar" ] || return 1; done < <(tr ':' '\n' <"$MJS_CLASSPATH")
+}
+
+if mjs_current; then
+  say "ok: mongo-java-server classpath ($MJS_CLASSPATH)"
+else
+  say "resolving mongo-java-server's classpath with Maven into $MJS_CLASSPATH (downloads to ~/.m2 on a cold cache)"
+  mkdir -p "$MJS_CACHE"
+  tmp_cp=$(mktemp "$MJS_CACHE/.classpath.XXXXXX")
+  # Maven's output is shown only when it fails: with -q, Debian's Maven 3.8 still prints bare colour resets.
+  # The file is written whole, then moved into place.
+  mvn_log=$(mktemp)
+  mvn -B -q -f "$MJS_POM" dependency:build-classpath -Dmdep.outputFile="$tmp_cp" >"$mvn_log" 2>&1 ||
+    { cat "$mvn_log" >&2; rm -f "$tmp_cp" "$mvn_log"; die "Maven could not resolve $MJS_POM (needs Maven Central or a populated ~/.m2); see its output above"; }
+  rm -f "$mvn_log"
+  grep -q 'mongo-java-server-core-' "$tmp_cp" || { rm -f "$tmp_cp"; die "Maven wrote no mongo-java-server jar to the classpath"; }
+  mv "$tmp_cp" "$MJS_CLASSPATH"
+  sha256sum "$MJS_POM" | cut -d' ' -f1 >"$MJS_STAMP"
+  say "installed: mongo-java-server classpath, $(tr ':' '\n' <"$MJS_CLASSPATH" | grep -c .) jars"
 fi
 
 say "done"
