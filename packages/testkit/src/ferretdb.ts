@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import mongoose from 'mongoose';
 import { freePort } from './free-port.js';
+import { mongoPing } from './mongo-ping.js';
 import { UnusableServerError, makeTempDir, requireBinary, spawnOwned, waitReady } from './process.js';
 
 export const FERRETDB_VERSION = 'v1.24.2';
@@ -70,17 +70,6 @@ export async function startFerretDb(): Promise<FerretDbServer> {
     { tempDir: dir },
   );
   const url = `mongodb://127.0.0.1:${port}/`;
-  await waitReady(proc, 'ferretdb', () => ping(url));
+  await waitReady(proc, 'ferretdb', () => mongoPing(url));
   return { url, port, pid: proc.child.pid, stop: () => proc.stop() };
-}
-
-async function ping(url: string): Promise<boolean> {
-  const client = new mongoose.mongo.MongoClient(url, { directConnection: true, serverSelectionTimeoutMS: 1_000, connectTimeoutMS: 1_000 });
-  try {
-    await client.connect();
-    const res = await client.db('admin').command({ ping: 1 });
-    return res.ok === 1;
-  } finally {
-    await client.close();
-  }
 }

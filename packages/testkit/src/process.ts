@@ -84,8 +84,18 @@ function own(child: ChildProcess): void {
   });
 }
 
-export function spawnOwned(cmd: string, args: string[], opts: { cwd?: string; tempDir?: string; env?: NodeJS.ProcessEnv } = {}): OwnedProcess {
-  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `stdin: 'pipe'` keeps a pipe to the server's stdin open until stop(), for servers that exit when their stdin ends:
+ * those go even when this process dies without running its exit hook (SIGKILL). Default: no stdin.
+ */
+export function spawnOwned(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; tempDir?: string; env?: NodeJS.ProcessEnv; stdin?: 'ignore' | 'pipe' } = {},
+): OwnedProcess {
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'] });
+  // Nothing is ever written to it; an error there (EPIPE once the server is gone) means nothing.
+  child.stdin?.on('error', () => {});
   let out = '';
   const keep = (b: Buffer | string) => {
     out = (out + b.toString()).slice(-20_000);
@@ -104,6 +114,7 @@ export function spawnOwned(cmd: string, args: string[], opts: { cwd?: string; te
       stopped ??= new Promise<void>((resolve) => {
         const cleanUp = () => {
           running.delete(child);
+          child.stdin?.destroy();
           if (opts.tempDir) rmSync(opts.tempDir, { recursive: true, force: true });
           resolve();
         };
