@@ -73,26 +73,23 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
   }
   const learned = learnConnectionRequestAuth(inform.parameterList, deps.secretBox, now);
   if (learned !== null) upsert.connectionRequestAuth = learned;
-  const upserted = await store.upsertDevice(upsert, now);
+  const reported = inform.parameterList.map((p) => ({ path: p.name, value: storableValue(p.name, p.value), type: `xsd:${p.type}` }));
+  // 0 BOOTSTRAP: the cached tree is stale (cwmp-protocol §4.3) and goes before the reported values are written;
+  // any other Inform writes the device and its values in one store call.
+  const upserted = bootstrap ? await store.upsertDevice(upsert, now) : await store.recordInform(upsert, reported, now);
   const { created } = upserted;
   let { device } = upserted;
+  if (bootstrap) {
+    if (!created) {
+      await store.deleteParameterSubtree(device.id, 'Device.');
+      await store.deleteParameterSubtree(device.id, 'InternetGatewayDevice.');
+    }
+    if (reported.length > 0) await store.upsertParameters(device.id, reported, now);
+  }
   if (device.deviceTypeId === null) {
     // Untyped so far (a device credential, or types added since): bind it to the type it matches now.
     const matched = await store.matchDeviceType(oui, productClass, serialNumber);
     if (matched !== null) device = (await store.upsertDevice({ id: device.id, oui, productClass, serialNumber, deviceTypeId: matched.id }, now)).device;
-  }
-
-  if (bootstrap && !created) {
-    // cwmp-protocol §4.3: the cached tree is stale after 0 BOOTSTRAP; discovery rebuilds it.
-    await store.deleteParameterSubtree(device.id, 'Device.');
-    await store.deleteParameterSubtree(device.id, 'InternetGatewayDevice.');
-  }
-  if (inform.parameterList.length > 0) {
-    await store.upsertParameters(
-      device.id,
-      inform.parameterList.map((p) => ({ path: p.name, value: storableValue(p.name, p.value), type: `xsd:${p.type}` })),
-      now,
-    );
   }
 
   // The type is read only when this Inform has something to do with it (onboarding, profile, registration).

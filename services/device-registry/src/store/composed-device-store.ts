@@ -15,6 +15,7 @@ import type {
   TaskFilter,
   TaskQueue,
 } from './device-store.js';
+import { StoreNotFoundError } from './device-store.js';
 import type {
   Credential,
   CredentialInput,
@@ -57,6 +58,21 @@ export abstract class ComposedDeviceStore implements DeviceStore {
 
   upsertDevice(input: DeviceUpsert, now: EpochMs): Promise<{ device: Device; created: boolean }> {
     return this.parts.devices.upsertDevice(input, now);
+  }
+
+  /**
+   * Both writes at once (a known device's tree write does not wait for its device write); a new device's tree is
+   * written again once the device exists. Adapters with transactions override this with one.
+   */
+  async recordInform(input: DeviceUpsert, parameters: ParameterUpdate[], now: EpochMs): Promise<{ device: Device; created: boolean }> {
+    if (parameters.length === 0) return this.upsertDevice(input, now);
+    const [written, tree] = await Promise.allSettled([this.upsertDevice(input, now), this.upsertParameters(input.id, parameters, now)]);
+    if (written.status === 'rejected') throw written.reason;
+    if (tree.status === 'rejected') {
+      if (!(tree.reason instanceof StoreNotFoundError)) throw tree.reason;
+      await this.upsertParameters(input.id, parameters, now);
+    }
+    return written.value;
   }
   getDevice(id: string): Promise<Device | null> {
     return this.parts.devices.getDevice(id);

@@ -250,6 +250,12 @@ export interface FaultLog {
  * outcomes (missing records, lost races) are values (`null`, `false`).
  */
 export interface DeviceStore extends DeviceRecords, ParameterTree, CredentialStore, DeviceTypeStore, TaskQueue, FaultLog {
+  /**
+   * What an Inform writes, as one call: `upsertDevice(input)` and then `upsertParameters(input.id, parameters)`
+   * (none: the device only). The session's hot path; adapters batch the two writes (one transaction in SQLite,
+   * both commands at once in MongoDB).
+   */
+  recordInform(input: DeviceUpsert, parameters: ParameterUpdate[], now: EpochMs): Promise<{ device: Device; created: boolean }>;
   close(): Promise<void>;
 }
 

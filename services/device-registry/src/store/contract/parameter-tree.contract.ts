@@ -12,6 +12,21 @@ export function parameterTreeContract(store: DeviceStore): void {
       await store.upsertDevice(identity('P1'), T0);
     });
 
+    it('recordInform writes a new device with its parameters, then an existing one in place', async () => {
+      const first = await store.recordInform(identity('R1'), [{ path: 'Device.DeviceInfo.UpTime', value: '1', type: 'xsd:unsignedInt' }], T0);
+      expect(first.created).toBe(true);
+      expect(first.device.lastInformAt).toBe(null);
+      const again = await store.recordInform({ ...identity('R1'), lastInformAt: T0 + 5 }, [{ path: 'Device.DeviceInfo.UpTime', value: '2' }], T0 + 5);
+      expect(again.created).toBe(false);
+      expect(again.device.lastInformAt).toBe(T0 + 5);
+      expect(await store.getParameters('00259E-GW500-R1')).toEqual([
+        { path: 'Device.DeviceInfo.UpTime', value: '2', type: 'xsd:unsignedInt', writable: null, object: false, notification: null, accessList: null, readAt: T0 + 5 },
+      ]);
+      // No parameters: the device alone.
+      expect((await store.recordInform(identity('R2'), [], T0)).created).toBe(true);
+      expect(await store.getParameters('00259E-GW500-R2')).toEqual([]);
+    });
+
     it('updates 1,000 parameters in place, keeping untouched ones and their readAt', async () => {
       const initial: ParameterUpdate[] = Array.from({ length: 1_000 }, (_, i) => ({
         path: `Device.Hosts.Host.${i + 1}.IPAddress`,

@@ -33,6 +33,11 @@ export class SqliteDeviceRecords implements DeviceRecords {
   }
 
   async upsertDevice(input: DeviceUpsert, now: EpochMs): Promise<{ device: Device; created: boolean }> {
+    return this.upsertDeviceNow(input, now);
+  }
+
+  /** upsertDevice inside the caller's transaction (better-sqlite3 transactions take synchronous functions). */
+  upsertDeviceNow(input: DeviceUpsert, now: EpochMs): { device: Device; created: boolean } {
     return this.conn.atomically(() => {
       const existing = this.readDevice(input.id);
       const device = mergeDevice(existing, input, now);

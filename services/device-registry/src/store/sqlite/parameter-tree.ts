@@ -67,6 +67,11 @@ export class SqliteParameterTree implements ParameterTree {
   }
 
   async upsertParameters(deviceId: string, updates: ParameterUpdate[], readAt: EpochMs): Promise<void> {
+    this.upsertParametersNow(deviceId, updates, readAt);
+  }
+
+  /** upsertParameters inside the caller's transaction. */
+  upsertParametersNow(deviceId: string, updates: ParameterUpdate[], readAt: EpochMs): void {
     this.conn.atomically(() => {
       if (!this.stmt.deviceExists.get(deviceId)) throw new StoreNotFoundError('device', deviceId);
       for (const u of updates) {

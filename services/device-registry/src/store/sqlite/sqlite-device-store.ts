@@ -6,6 +6,7 @@ import { SqliteDeviceTypeStore } from './device-types.js';
 import { SqliteFaultLog } from './fault-log.js';
 import { SqliteParameterTree } from './parameter-tree.js';
 import { SqliteTaskQueue } from './task-queue.js';
+import type { Device, DeviceUpsert, EpochMs, ParameterUpdate } from '../types.js';
 
 function parts(conn: SqliteConnection) {
   const parameters = new SqliteParameterTree(conn);
@@ -29,11 +30,23 @@ function parts(conn: SqliteConnection) {
  */
 export class SqliteDeviceStore extends ComposedDeviceStore {
   private readonly conn: SqliteConnection;
+  private readonly own: ReturnType<typeof parts>;
 
   constructor(options: SqliteDeviceStoreOptions) {
     const conn = new SqliteConnection(options);
-    super(parts(conn));
+    const own = parts(conn);
+    super(own);
     this.conn = conn;
+    this.own = own;
+  }
+
+  /** Both writes in one transaction. */
+  override async recordInform(input: DeviceUpsert, parameters: ParameterUpdate[], now: EpochMs): Promise<{ device: Device; created: boolean }> {
+    return this.conn.atomically(() => {
+      const written = this.own.devices.upsertDeviceNow(input, now);
+      if (parameters.length > 0) this.own.parameters.upsertParametersNow(input.id, parameters, now);
+      return written;
+    });
   }
 
   async close(): Promise<void> {
