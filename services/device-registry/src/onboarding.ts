@@ -1,6 +1,6 @@
 import type { RegistryDeps } from './deps.js';
 import type { DataModelRoot } from './profiles.js';
-import { generateSecret, hashForBasic, hashForDigest } from './secrets.js';
+import { generateSecret, hashForDigest, hashForGeneratedSecret } from './secrets.js';
 import type { Device, DeviceType, Task, TaskInput } from './store/types.js';
 import { TASK_PRIORITY, type SystemSetArgs } from './task-meta.js';
 
@@ -33,7 +33,7 @@ export async function startOnboarding(deps: RegistryDeps, device: Device, type: 
       scope: { kind: 'device', deviceId: device.id },
       realm,
       ha1: hashForDigest(username, realm, password),
-      basicHash: await hashForBasic(password),
+      basicHash: hashForGeneratedSecret(password),
       status: 'pending',
     },
     now,

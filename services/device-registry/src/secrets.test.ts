@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { SecretDecryptError, SecretFormatError, SecretKeyError, createSecretBox, generateSecret, hashForBasic, hashForDigest, verifyBasic } from './secrets.js';
+import { SecretDecryptError, SecretFormatError, SecretKeyError, createSecretBox, generateSecret, hashForBasic, hashForDigest, hashForGeneratedSecret, verifyBasic } from './secrets.js';
 
 describe('hashForDigest', () => {
   it('is MD5(username:realm:password) in lower-case hex', () => {
@@ -14,6 +14,20 @@ describe('hashForDigest', () => {
     expect(hashForDigest('u', 'r2', 'p')).not.toBe(base);
     expect(hashForDigest('u', 'r', 'p2')).not.toBe(base);
     expect(base).toBe(createHash('md5').update('u:r:p').digest('hex'));
+  });
+});
+
+describe('hashForGeneratedSecret / verifyBasic', () => {
+  it('verifies the secret, refuses others, salts each hash, and never stores the secret', async () => {
+    const secret = generateSecret(24);
+    const [a, b] = [hashForGeneratedSecret(secret), hashForGeneratedSecret(secret)];
+    expect(a).toMatch(/^sha256\$[\w-]+\$[\w-]+$/);
+    expect(a).not.toBe(b);
+    expect(a).not.toContain(secret);
+    expect(await verifyBasic(secret, a)).toBe(true);
+    expect(await verifyBasic(secret, b)).toBe(true);
+    expect(await verifyBasic(`${secret}x`, a)).toBe(false);
+    await expect(verifyBasic(secret, 'sha256$only-salt')).rejects.toBeInstanceOf(SecretFormatError);
   });
 });
 

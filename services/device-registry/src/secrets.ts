@@ -57,11 +57,28 @@ export async function hashForBasic(password: string): Promise<string> {
 }
 
 /**
- * Checks a Basic password against a `hashForBasic` result in constant time.
+ * A salted SHA-256 for Basic auth of a secret we generated (`generateSecret`, >= 128 bits), as
+ * `sha256$salt$hash`. Stretching only slows guessing a low-entropy password; a random 128-bit secret
+ * cannot be guessed either way, and scrypt's ~50 ms per hash was most of a device's first session.
+ */
+export function hashForGeneratedSecret(secret: string): string {
+  const salt = randomBytes(SCRYPT_SALT_BYTES);
+  return ['sha256', salt.toString('base64url'), createHash('sha256').update(salt).update(secret, 'utf8').digest('base64url')].join('$');
+}
+
+/**
+ * Checks a Basic password against a `hashForBasic` (or `hashForGeneratedSecret`) result in constant time.
  * Resolves false on mismatch; rejects with SecretFormatError when `stored` is not such a hash.
  */
 export async function verifyBasic(password: string, stored: string): Promise<boolean> {
   const parts = stored.split('$');
+  if (parts[0] === 'sha256') {
+    const [, saltText, hashText] = parts;
+    if (parts.length !== 3 || !saltText || !hashText) throw new SecretFormatError('not a sha256 hash');
+    const expected = Buffer.from(hashText, 'base64url');
+    const actual = createHash('sha256').update(Buffer.from(saltText, 'base64url')).update(password, 'utf8').digest();
+    return expected.length === actual.length && timingSafeEqual(actual, expected);
+  }
   const [scheme, nText, rText, pText, saltText, keyText] = parts;
   if (parts.length !== 6 || scheme !== 'scrypt' || !saltText || !keyText) throw new SecretFormatError('not a scrypt hash');
   const [n, r, p] = [Number(nText), Number(rText), Number(pText)];
