@@ -98,8 +98,15 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
   const reportedKey = values.get(`${root}ManagementServer.ParameterKey`) ?? '';
   if (req.auth.scope === 'type' && type !== null) await startOnboarding(deps, device, type, root, reportedKey, now);
   // A device seen for the first time without 0 BOOTSTRAP (it moved from another ACS) is as unknown as a bootstrapped one.
-  if (type !== null && (bootstrap || boot || created)) await queueProfile(deps, device, type, root, reportedKey, now);
-  if (bootstrap || created) await queueDiscovery(deps, device.id, root, now);
+  const wantProfile = type !== null && (bootstrap || boot || created);
+  const wantDiscovery = bootstrap || created;
+  if (wantProfile || wantDiscovery) {
+    // One read of the queue and one write for both (each is skipped when an equal one is already queued).
+    const open = await store.openTasks(device.id);
+    const inputs = [wantProfile ? profileTask(deps, device, type, root, reportedKey, open, now) : null, wantDiscovery ? discoveryTask(deps, root, open, now) : null];
+    const queue = inputs.filter((t): t is TaskInput => t !== null);
+    if (queue.length > 0) await store.createTasks(device.id, queue, now);
+  }
 
   if (created) publishDeviceRegistered(deps, device, req.auth.scope === 'type' ? 'device_type' : 'device_credential', type?.name);
   deps.logger.info({ deviceId: device.id, sessionId: req.sessionId, events: [...events], created }, 'Inform recorded');
@@ -107,24 +114,18 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
   return { deviceId: device.id, registered: created, ...(pokeRequestId === undefined ? {} : { pokeRequestId }) };
 }
 
-/** Queues the type's profile unless the device already reports its ParameterKey or one is queued. */
-export async function queueProfile(deps: RegistryDeps, device: Device, type: DeviceType, root: DataModelRoot, reportedKey: string, now: number): Promise<Task | null> {
+/** The type's profile as a task, unless the device already reports its ParameterKey or one is queued. */
+function profileTask(deps: RegistryDeps, device: Device, type: DeviceType, root: DataModelRoot, reportedKey: string, open: Task[], now: number): TaskInput | null {
   const key = profileParameterKey(type);
   if (reportedKey === key) return null;
-  const open = await deps.store.openTasks(device.id);
   if (open.some((t) => systemSetArgs(t)?.purpose === 'profile' && systemSetArgs(t)?.parameterKey === key && t.status === 'pending')) return null;
   const args = buildProfileArgs(type, device, root, deps.secretBox);
   if (args === null) return null;
-  const input: TaskInput = systemTaskInput(deps, { type: 'setParameterValues', args } as Task, TASK_PRIORITY.profile, now);
-  const [task] = await deps.store.createTasks(device.id, [input], now);
-  return task ?? null;
+  return systemTaskInput(deps, { type: 'setParameterValues', args } as Task, TASK_PRIORITY.profile, now);
 }
 
-/** Queues a refresh of the whole tree (discovery) unless one is already queued. */
-export async function queueDiscovery(deps: RegistryDeps, deviceId: string, root: DataModelRoot, now: number): Promise<Task | null> {
-  const open = await deps.store.openTasks(deviceId);
+/** A refresh of the whole tree (discovery) as a task, unless one is already queued. */
+function discoveryTask(deps: RegistryDeps, root: DataModelRoot, open: Task[], now: number): TaskInput | null {
   if (open.some((t) => t.type === 'refresh' && t.args.path === root && t.status === 'pending')) return null;
-  const input = systemTaskInput(deps, { type: 'refresh', args: { path: root } } as Task, TASK_PRIORITY.discovery, now);
-  const [task] = await deps.store.createTasks(deviceId, [input], now);
-  return task ?? null;
+  return systemTaskInput(deps, { type: 'refresh', args: { path: root } } as Task, TASK_PRIORITY.discovery, now);
 }
