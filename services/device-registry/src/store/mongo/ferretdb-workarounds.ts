@@ -2,7 +2,9 @@
 // server: it serves a filter of `_id` alone by index and scans the whole collection for any other filter, its
 // `update` command costs time in proportion to the collection even for `{_id}`, it applies no conditional update
 // atomically, and it reports unique-index violations on update as SQLite's text. On MongoDB every choice below is
-// either the natural one or gives the same result.
+// either the natural one or gives the same result. (One accommodation is for mongo-java-server, our other test
+// server: the upsert token in writeById.)
+import { randomUUID } from 'node:crypto';
 import type { Connection, Model, QueryFilter, UpdateQuery, mongo } from 'mongoose';
 
 /**
@@ -29,9 +31,21 @@ export async function writeById<T>(
   upsert = false,
 ): Promise<{ matched: boolean; upserted: boolean; after: T | null }> {
   const collection = model.collection as unknown as mongo.Collection<{ _id: string }>;
-  const res = await collection.findOneAndUpdate({ _id: id }, update, { upsert, returnDocument: 'after', includeResultMetadata: true });
-  return { matched: res.lastErrorObject?.updatedExisting === true, upserted: res.lastErrorObject?.upserted !== undefined, after: res.value as T | null };
+  // mongo-java-server's findAndModify reply has no lastErrorObject: an upsert then also stamps a token of this
+  // call on insert, and finding it in the document says this call created it.
+  const token = upsert ? randomUUID() : undefined;
+  const write = token === undefined ? update : { ...update, $setOnInsert: { ...(update.$setOnInsert as object | undefined), [INSERTED_BY]: token } };
+  const res = await collection.findOneAndUpdate({ _id: id }, write, { upsert, returnDocument: 'after', includeResultMetadata: true });
+  const after = res.value as (T & { [INSERTED_BY]?: string }) | null;
+  if (res.lastErrorObject === undefined) {
+    const upserted = token !== undefined && after?.[INSERTED_BY] === token;
+    return { matched: after !== null && !upserted, upserted, after };
+  }
+  return { matched: res.lastErrorObject.updatedExisting === true, upserted: res.lastErrorObject.upserted !== undefined, after };
 }
+
+/** Field of the insert token (see writeById); the record mappers ignore it. */
+const INSERTED_BY = '_insertedBy';
 
 /**
  * A write by `_id` whose result the caller does not need (a parameter tree): findAndModify sends the whole document
