@@ -214,7 +214,7 @@ try {
   process.stdout.write(
     `ACS session benchmark — ${new Date().toISOString()}\n` +
       `machine: ${availableParallelism()} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; ` +
-      `MongoDB-wire server of the distributed target: FerretDB v1 (SQLite backend)\n` +
+      `MongoDB-wire server of the distributed target: mongo-java-server (in memory)\n` +
       `${rounds} round(s) per cell, interleaved across targets; figures are medians over rounds (RSS: the largest)\n\n`,
   );
   process.stdout.write(`${table(await run(targets))}\n`);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { freePort, spawnOwned, startFerretDb, startNats, startRedis, waitReady, type OwnedProcess } from '@acs/testkit';
+import { freePort, spawnOwned, startFerretDb, startMongoJavaServer, startNats, startRedis, waitReady, type OwnedProcess } from '@acs/testkit';
 import { NbiClient } from './nbi-client.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy.js';
 
@@ -63,11 +63,22 @@ async function httpOk(url: string): Promise<boolean> {
  * proxy in front of the gateways.
  */
 export async function startDistributedStack(
-  options: { gatewayEnv?: Record<string, string>; registryEnv?: Record<string, string>; gatewayNodeArgs?: string[]; registryNodeArgs?: string[] } = {},
+  options: {
+    gatewayEnv?: Record<string, string>;
+    registryEnv?: Record<string, string>;
+    gatewayNodeArgs?: string[];
+    registryNodeArgs?: string[];
+    /**
+     * The MongoDB-wire server. Default mongo-java-server (in memory): the fastest of those the store contract passes
+     * whole on (docs/benchmarks.md); FerretDB v1 (SQLite) serialises every write and scans collections.
+     */
+    mongo?: 'mongo-java-server' | 'ferretdb';
+  } = {},
 ): Promise<DistributedStack> {
-  const [nats, redis, ferret] = await Promise.all([startNats(), startRedis(), startFerretDb()]);
+  const ferretdb = options.mongo === 'ferretdb';
+  const [nats, redis, mongo] = await Promise.all([startNats(), startRedis(), ferretdb ? startFerretDb() : startMongoJavaServer()]);
   const started: ServiceProcess[] = [];
-  const stopServers = () => Promise.all([nats.stop(), redis.stop(), ferret.stop()]);
+  const stopServers = () => Promise.all([nats.stop(), redis.stop(), mongo.stop()]);
   try {
     const token = randomBytes(24).toString('base64url');
     const onboarding = { username: 'e2e-onboard', password: randomBytes(12).toString('base64url') };
@@ -78,7 +89,7 @@ export async function startDistributedStack(
         ...common,
         // FerretDB's SQLite backend has one writer: concurrent writes on several connections fail with
         // SQLITE_BUSY ("database is locked"). One connection queues them instead (MongoDB needs no such cap).
-        MONGODB_URL: `${ferret.url}acs?maxPoolSize=1`,
+        MONGODB_URL: ferretdb ? `${mongo.url}acs?maxPoolSize=1` : `${mongo.url}acs`,
         ACS_SECRET_KEY: randomBytes(32).toString('base64'),
         ACS_NBI_TOKEN: token,
         NBI_HOST: '127.0.0.1',
@@ -121,7 +132,7 @@ export async function startDistributedStack(
     return {
       cwmpUrl: `${proxy.url}/cwmp/`,
       proxy,
-      serverPids: { nats: nats.pid, redis: redis.pid, mongo: ferret.pid },
+      serverPids: { nats: nats.pid, redis: redis.pid, mongo: mongo.pid },
       gateways,
       registry,
       nbi: new NbiClient(`http://127.0.0.1:${nbiPort}/api/v1`, token),
