@@ -142,7 +142,9 @@ export interface RedisKvOptions {
 
 // Fail calls fast during an outage instead of queueing them for long: a CWMP session waiting on
 // its store is better answered with an error the gateway can map to a retryable HTTP status.
-const DEFAULT_REDIS_OPTIONS: RedisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 2_000 };
+// Auto-pipelining: the commands issued in one event-loop turn (a session record's keys, many sessions' at once) go
+// out in one socket write; a write per command was the gateway's largest single cost under load (bench:profile).
+const DEFAULT_REDIS_OPTIONS: RedisOptions = { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 2_000, enableAutoPipelining: true };
 
 /**
  * The three Redis adapters over one ioredis client. Given a URL, opens (and on `close()` quits)
