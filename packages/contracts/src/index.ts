@@ -102,6 +102,7 @@ export {
   RecordResultRequestSchema,
   RecordResultReplySchema,
   CREDENTIAL_REJECTIONS,
+  CPE_METHODS_SERVED,
   parseVerifyCredentialsRequest,
   parseVerifyCredentialsReply,
   parseRecordInformRequest,

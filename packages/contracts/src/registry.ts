@@ -56,6 +56,21 @@ export const VerifyCredentialsRequestSchema = z.object({
 export type VerifyCredentialsRequest = z.output<typeof VerifyCredentialsRequestSchema>;
 
 export const CREDENTIAL_REJECTIONS = ['unknown_username', 'bad_password', 'wrong_device', 'disabled'] as const;
+
+/**
+ * The CPE→ACS methods the ACS serves: what it answers a CPE's GetRPCMethods with (cwmp-protocol §3.3); the gateway
+ * forwards the ones other than Inform to `session.cpe-request` and faults the rest with 8000.
+ */
+export const CPE_METHODS_SERVED = [
+  'Inform',
+  'GetRPCMethods',
+  'TransferComplete',
+  'AutonomousTransferComplete',
+  'RequestDownload',
+  'Kicked',
+  'DUStateChangeComplete',
+  'AutonomousDUStateChangeComplete',
+] as const satisfies readonly CpeRequest['name'][];
 export type CredentialRejection = (typeof CREDENTIAL_REJECTIONS)[number];
 
 export type AuthScope = 'device' | 'type';

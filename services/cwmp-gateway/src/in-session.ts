@@ -1,4 +1,4 @@
-import type { RegistryClient } from '@acs/contracts';
+import { CPE_METHODS_SERVED, type RegistryClient } from '@acs/contracts';
 import { CwmpParseError, type CpeRequest, type CwmpMessage, type Decoded, type Fault, type Inform } from '@acs/cwmp';
 import type { DeviceLock } from '@acs/kv';
 import type { Logger, Metrics } from '@acs/telemetry';
@@ -20,15 +20,7 @@ export interface InSessionDeps {
   readonly now: () => number;
 }
 
-const CPE_REQUESTS: ReadonlySet<string> = new Set<CpeRequest['name']>([
-  'TransferComplete',
-  'AutonomousTransferComplete',
-  'RequestDownload',
-  'Kicked',
-  'DUStateChangeComplete',
-  'AutonomousDUStateChangeComplete',
-  'GetRPCMethods',
-]);
+const CPE_REQUESTS: ReadonlySet<string> = new Set(CPE_METHODS_SERVED.filter((m) => m !== 'Inform'));
 
 /** Every POST of a live session but an Inform: the empty POST, a CPE request, or the answer to ours. */
 export function createInSession(deps: InSessionDeps) {

@@ -1,18 +1,9 @@
-import type { CpeRequestReply, CpeRequestRequest } from '@acs/contracts';
+import { CPE_METHODS_SERVED, type CpeRequestReply, type CpeRequestRequest } from '@acs/contracts';
 import type { RegistryDeps } from './deps.js';
 import { reconcileTransfer } from './results.js';
 
-/** What we answer a CPE's GetRPCMethods with: the CPE→ACS methods we implement (cwmp-protocol §3.3). */
-export const ACS_METHODS = [
-  'Inform',
-  'GetRPCMethods',
-  'TransferComplete',
-  'AutonomousTransferComplete',
-  'RequestDownload',
-  'Kicked',
-  'DUStateChangeComplete',
-  'AutonomousDUStateChangeComplete',
-] as const;
+/** What we answer a CPE's GetRPCMethods with (the list lives in the gateway↔registry contract). */
+export const ACS_METHODS = CPE_METHODS_SERVED;
 
 /**
  * sessionCpeRequest: a CPE-initiated RPC other than Inform. TransferComplete reconciles the
