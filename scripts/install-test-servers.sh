@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real servers the integration tests start on loopback (see packages/testkit/README.md):
-# nats-server, redis-server, prosody, haproxy, xmllint, openssl, curl, a JDK and Maven from apt, FerretDB v1.24.2 built
+# nats-server, redis-server, prosody, haproxy, xmllint, openssl, curl, PostgreSQL, a JDK and Maven from apt, FerretDB v1.24.2 built
 # with Go, and mongo-java-server's classpath (scripts/mongo-java-server/pom.xml, resolved by Maven from Maven Central).
 # Idempotent and quick when everything is present; runs as root (or through sudo when available).
 set -euo pipefail
@@ -22,10 +22,24 @@ fi
 # binary:package
 APT_WANTED=(nats-server:nats-server redis-server:redis-server prosody:prosody prosodyctl:prosody
   haproxy:haproxy xmllint:libxml2-utils openssl:openssl curl:curl
-  java:default-jdk-headless javac:default-jdk-headless mvn:maven)
+  java:default-jdk-headless javac:default-jdk-headless mvn:maven
+  initdb:postgresql postgres:postgresql pg_isready:postgresql)
 # javac: mongo-java-server's launcher runs as a single source file, which needs the JDK's compiler, not just a JRE.
-# Debian puts nats-server and haproxy in /usr/sbin, which a non-root PATH may lack.
-find_bin() { PATH="$PATH:/usr/sbin:/sbin" command -v "$1" 2>/dev/null; }
+# initdb/postgres/pg_isready: FerretDB's PostgreSQL backend (@acs/testkit's startFerretDbPostgres()).
+# Debian puts nats-server and haproxy in /usr/sbin, which a non-root PATH may lack, and PostgreSQL's server
+# binaries in /usr/lib/postgresql/<major>/bin, off PATH (the testkit looks there, the newest major first).
+find_bin() {
+  case $1 in
+    initdb | postgres | pg_isready)
+      local c m found= best=-1
+      for c in /usr/lib/postgresql/*/bin/"$1"; do
+        m=${c#/usr/lib/postgresql/} m=${m%%/*}
+        if [[ $m =~ ^[0-9]+$ ]] && [ -x "$c" ] && [ "$m" -gt "$best" ]; then best=$m found=$c; fi
+      done
+      if [ -n "$found" ]; then echo "$found"; return 0; fi ;;
+  esac
+  PATH="$PATH:/usr/sbin:/sbin" command -v "$1" 2>/dev/null
+}
 
 missing=()
 for pair in "${APT_WANTED[@]}"; do

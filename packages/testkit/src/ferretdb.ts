@@ -35,7 +35,7 @@ export function goBinDirs(): string[] {
 
 let checkedBinary: string | undefined;
 
-function ferretDbBinary(): string {
+export function ferretDbBinary(): string {
   if (checkedBinary) return checkedBinary;
   const bin = requireBinary('ferretdb', FERRETDB_INSTALL, goBinDirs());
   const version = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000 });
@@ -44,6 +44,19 @@ function ferretDbBinary(): string {
   }
   checkedBinary = bin;
   return bin;
+}
+
+/** The flags of every FerretDB the testkit starts, whatever its backend: loopback only, its own state dir, offline. */
+export function ferretDbCommonArgs(port: number, stateDir: string): string[] {
+  return [
+    `--listen-addr=127.0.0.1:${port}`,
+    `--state-dir=${stateDir}`,
+    // The default debug address is the fixed port 8088, which collides between parallel servers.
+    '--debug-addr=127.0.0.1:0',
+    // By default FerretDB may call its telemetry service; tests make no outbound connection.
+    '--telemetry=disable',
+    '--log-level=warn',
+  ];
 }
 
 /**
@@ -56,17 +69,7 @@ export async function startFerretDb(): Promise<FerretDbServer> {
   const port = await freePort();
   const proc = spawnOwned(
     bin,
-    [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dir}/`,
-      `--listen-addr=127.0.0.1:${port}`,
-      `--state-dir=${dir}`,
-      // The default debug address is the fixed port 8088, which collides between parallel servers.
-      '--debug-addr=127.0.0.1:0',
-      // By default FerretDB may call its telemetry service; tests make no outbound connection.
-      '--telemetry=disable',
-      '--log-level=warn',
-    ],
+    ['--handler=sqlite', `--sqlite-url=file:${dir}/`, ...ferretDbCommonArgs(port, dir)],
     { tempDir: dir },
   );
   const url = `mongodb://127.0.0.1:${port}/`;

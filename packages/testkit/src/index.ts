@@ -7,6 +7,8 @@ export { startRedis, REDIS_INSTALL } from './redis.js';
 export type { RedisServer } from './redis.js';
 export { startFerretDb, goBinDirs, FERRETDB_INSTALL, FERRETDB_VERSION } from './ferretdb.js';
 export type { FerretDbServer } from './ferretdb.js';
+export { startFerretDbPostgres, postgresBinDir, POSTGRES_INSTALL } from './ferretdb-postgres.js';
+export type { FerretDbPostgresServer } from './ferretdb-postgres.js';
 export { startMongoJavaServer, mongoJavaServerClasspathFile, MONGO_JAVA_SERVER_INSTALL, MONGO_JAVA_SERVER_VERSION } from './mongo-java-server.js';
 export type { MongoJavaServer } from './mongo-java-server.js';
 export { startProsody, PROSODY_INSTALL, OPENSSL_INSTALL } from './prosody.js';

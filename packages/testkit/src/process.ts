@@ -87,13 +87,22 @@ function own(child: ChildProcess): void {
 /**
  * `stdin: 'pipe'` keeps a pipe to the server's stdin open until stop(), for servers that exit when their stdin ends:
  * those go even when this process dies without running its exit hook (SIGKILL). Default: no stdin.
+ * `uid`/`gid` run the server as that user (only a root harness can), e.g. PostgreSQL, which refuses root.
  */
 export function spawnOwned(
   cmd: string,
   args: string[],
-  opts: { cwd?: string; tempDir?: string; env?: NodeJS.ProcessEnv; stdin?: 'ignore' | 'pipe' } = {},
+  opts: { cwd?: string; tempDir?: string; env?: NodeJS.ProcessEnv; stdin?: 'ignore' | 'pipe'; uid?: number; gid?: number } = {},
 ): OwnedProcess {
-  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    detached: true,
+    stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
+    // Servers that refuse to run as root (PostgreSQL) run as another user when the harness is root.
+    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+    ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+  });
   // Nothing is ever written to it; an error there (EPIPE once the server is gone) means nothing.
   child.stdin?.on('error', () => {});
   let out = '';

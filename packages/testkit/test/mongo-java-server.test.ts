@@ -1,12 +1,7 @@
 import { existsSync } from 'node:fs';
 import mongoose from 'mongoose';
 import { UnusableServerError, startMongoJavaServer, type MongoJavaServer } from '../src/index.js';
-
-interface ParameterTreeDoc {
-  _id: string;
-  productClass: string;
-  p: Record<string, { v: string; r?: number }>;
-}
+import { parameterTreeRoundTrip } from './parameter-tree-roundtrip.js';
 
 describe('the MongoDB driver against a real mongo-java-server', () => {
   let server: MongoJavaServer;
@@ -30,15 +25,7 @@ describe('the MongoDB driver against a real mongo-java-server', () => {
   });
 
   it('writes a document, updates a dotted path under an escaped key, and reads it back', async () => {
-    const trees = client.db('acs').collection<ParameterTreeDoc>('parameterTrees');
-    await trees.createIndex({ productClass: 1 });
-    await trees.insertOne({ _id: 'dev-1', productClass: 'IGD', p: { 'Device%2eDeviceInfo%2eSoftwareVersion': { v: '1.0' } } });
-
-    const res = await trees.updateOne({ _id: 'dev-1' }, { $set: { 'p.Device%2eDeviceInfo%2eSoftwareVersion.v': '1.1', 'p.Device%2eDeviceInfo%2eSoftwareVersion.r': 42 } });
-    expect(res.matchedCount).toBe(1);
-
-    const byIndex = await trees.find({ productClass: 'IGD' }).toArray();
-    expect(byIndex).toEqual([{ _id: 'dev-1', productClass: 'IGD', p: { 'Device%2eDeviceInfo%2eSoftwareVersion': { v: '1.1', r: 42 } } }]);
+    await parameterTreeRoundTrip(client);
   });
 
   it('is gone after stop()', async () => {
