@@ -1,22 +1,24 @@
 // MongoDB-wire server benchmark (prints figures; not a test): the operations the registry's Mongo store does on its
 // hot path, with the raw driver, against each MongoDB-wire test server @acs/testkit starts: FerretDB v1 (SQLite
-// backend) and mongo-java-server (in-memory backend). It says how much of a distributed benchmark's time is the test
+// backend), FerretDB v1 on PostgreSQL (a throwaway cluster, fsync off) and mongo-java-server (in-memory backend). It says how much of a distributed benchmark's time is the test
 // server rather than the registry. One client, one operation at a time (latency-bound) except the claim race.
-// Neither server builds the secondary index of (c): FerretDB v1 on SQLite scans for any filter but `_id`, and
-// mongo-java-server ignores non-unique indexes; (c') is the by-`_id` read beside it.
-// Run: npm run bench:mongo-wire -- --seconds 3 --servers ferretdb,mongo-java-server
+// FerretDB v1 on SQLite and mongo-java-server do not build the secondary index of (c): the former scans for any
+// filter but `_id`, the latter ignores non-unique indexes; (c') is the by-`_id` read beside it. FerretDB's server CPU
+// on PostgreSQL is FerretDB's plus the postmaster's and its backends'.
+// Run: npm run bench:mongo-wire -- --seconds 3 --servers ferretdb,ferretdb-postgres,mongo-java-server
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
-import { FERRETDB_VERSION, MONGO_JAVA_SERVER_VERSION, startFerretDb, startMongoJavaServer } from '@acs/testkit';
-import { sampleProcess } from './support/processes.js';
+import { FERRETDB_VERSION, MONGO_JAVA_SERVER_VERSION, startFerretDb, startFerretDbPostgres, startMongoJavaServer } from '@acs/testkit';
+import { sampleProcessTreeCpu } from './support/processes.js';
 
 type Db = mongoose.mongo.Db;
 
 const SERVERS = {
   ferretdb: { label: `FerretDB ${FERRETDB_VERSION} (SQLite)`, start: startFerretDb },
+  'ferretdb-postgres': { label: `FerretDB ${FERRETDB_VERSION} (PostgreSQL)`, start: startFerretDbPostgres },
   'mongo-java-server': { label: `mongo-java-server ${MONGO_JAVA_SERVER_VERSION} (memory)`, start: startMongoJavaServer },
 } as const;
 type ServerName = keyof typeof SERVERS;
@@ -96,11 +98,11 @@ async function setUp(db: Db): Promise<void> {
 }
 
 /** Runs `op(n)` one at a time until the time or count cap, after an uncounted warm-up; returns its row. */
-async function measure(operation: string, server: string, pid: number | undefined, op: (n: number) => Promise<unknown>, note?: string): Promise<Row> {
+async function measure(operation: string, server: string, cpu: () => number, op: (n: number) => Promise<unknown>, note?: string): Promise<Row> {
   let n = 0;
   for (const warmEnd = performance.now() + WARMUP_MS; performance.now() < warmEnd; ) await op(n++);
   const latenciesMs: number[] = [];
-  const cpu0 = sampleProcess(pid).cpuSeconds;
+  const cpu0 = cpu();
   const t0 = performance.now();
   const end = t0 + seconds * 1_000;
   while (latenciesMs.length < maxOps && performance.now() < end) {
@@ -109,13 +111,14 @@ async function measure(operation: string, server: string, pid: number | undefine
     latenciesMs.push(performance.now() - s);
   }
   const wallMs = performance.now() - t0;
-  return { operation, server, ops: latenciesMs.length, wallMs, latenciesMs, serverCpuSeconds: sampleProcess(pid).cpuSeconds - cpu0, note };
+  return { operation, server, ops: latenciesMs.length, wallMs, latenciesMs, serverCpuSeconds: cpu() - cpu0, note };
 }
 
 async function benchServer(name: ServerName): Promise<{ rows: Row[]; version: string; totalCpuSeconds: number; claimFailures: number }> {
   const { label, start } = SERVERS[name];
   process.stderr.write(`starting ${label}...\n`);
-  const server = await start();
+  // FerretDB on PostgreSQL also says the postmaster's pid.
+  const server: { url: string; pid: number | undefined; postgresPid?: number | undefined; stop(): Promise<void> } = await start();
   const client = new mongoose.mongo.MongoClient(server.url, { directConnection: true, serverSelectionTimeoutMS: 10_000 });
   try {
     await client.connect();
@@ -130,15 +133,17 @@ async function benchServer(name: ServerName): Promise<{ rows: Row[]; version: st
     const small = db.collection<{ _id: string }>('small');
     const target = `tree-${Math.floor(trees / 2)}`;
     const rows: Row[] = [];
-    const pid = server.pid;
+    // Every process of the server: FerretDB's, and on PostgreSQL the postmaster's tree too.
+    const pids = [server.pid, server.postgresPid];
+    const cpu = (): number => pids.reduce<number>((sum, p) => sum + sampleProcessTreeCpu(p), 0);
 
     process.stderr.write('  (a) updateOne $set by _id\n');
-    rows.push(await measure(`(a) updateOne {_id} $set ${TREE_UPDATED_PARAMETERS * 2} paths, ${TREE_KEYS}-key tree`, label, pid, async (n) => {
+    rows.push(await measure(`(a) updateOne {_id} $set ${TREE_UPDATED_PARAMETERS * 2} paths, ${TREE_KEYS}-key tree`, label, cpu, async (n) => {
       const res = await treesColl.updateOne({ _id: target }, { $set: informSet(n) });
       if (res.matchedCount !== 1) throw new Error(`updateOne matched ${res.matchedCount}`);
     }));
     process.stderr.write('  (b) findOneAndUpdate $set by _id\n');
-    rows.push(await measure(`(b) findOneAndUpdate {_id} $set ${TREE_UPDATED_PARAMETERS * 2} paths, after`, label, pid, async (n) => {
+    rows.push(await measure(`(b) findOneAndUpdate {_id} $set ${TREE_UPDATED_PARAMETERS * 2} paths, after`, label, cpu, async (n) => {
       const doc = await treesColl.findOneAndUpdate({ _id: target }, { $set: informSet(n) }, { returnDocument: 'after' });
       if (!doc) throw new Error('findOneAndUpdate found no tree');
     }));
@@ -148,20 +153,20 @@ async function benchServer(name: ServerName): Promise<{ rows: Row[]; version: st
     if (typeof check?.p[lastKey]?.v !== 'string') throw new Error('the updated tree lost its parameters');
 
     process.stderr.write('  (c) find by indexed secondary field\n');
-    rows.push(await measure(`(c) find {serialNumber} (indexed), ${DEVICES} docs`, label, pid, async (n) => {
+    rows.push(await measure(`(c) find {serialNumber} (indexed), ${DEVICES} docs`, label, cpu, async (n) => {
       const sn = `SN${String((n * 7_919) % DEVICES).padStart(6, '0')}`;
       const found = await devices.find({ serialNumber: sn }).toArray();
       if (found.length !== 1) throw new Error(`find ${sn}: ${found.length} documents`);
     }));
     // The registry's own read by id (findOne: FerretDB serves a limit of 1 much faster than a plain find).
-    rows.push(await measure(`(c') findOne {_id}, ${DEVICES} docs (baseline for c)`, label, pid, async (n) => {
+    rows.push(await measure(`(c') findOne {_id}, ${DEVICES} docs (baseline for c)`, label, cpu, async (n) => {
       const found = await devices.findOne({ _id: `00D09E-IGD-${(n * 7_919) % DEVICES}` });
       if (!found) throw new Error('findOne by _id found nothing');
     }));
 
     process.stderr.write(`  (d) ${CLAIMANTS} concurrent claims per round\n`);
     const winners: number[] = [];
-    const claim = await measure(`(d) ${CLAIMANTS} concurrent findOneAndUpdate {_id, status:'pending'} claims (one round = one op)`, label, pid, async (n) => {
+    const claim = await measure(`(d) ${CLAIMANTS} concurrent findOneAndUpdate {_id, status:'pending'} claims (one round = one op)`, label, cpu, async (n) => {
       const _id = `task-${n}`;
       await tasks.insertOne({ _id, status: 'pending' });
       const results = await Promise.all(
@@ -183,12 +188,12 @@ async function benchServer(name: ServerName): Promise<{ rows: Row[]; version: st
     rows.push(claim);
 
     process.stderr.write(`  (e) insertMany of ${INSERT_BATCH}\n`);
-    rows.push(await measure(`(e) insertMany ${INSERT_BATCH} small docs (one batch = one op)`, label, pid, async (n) => {
+    rows.push(await measure(`(e) insertMany ${INSERT_BATCH} small docs (one batch = one op)`, label, cpu, async (n) => {
       const res = await small.insertMany(Array.from({ length: INSERT_BATCH }, (_, i) => ({ _id: `s-${n}-${i}`, deviceId: `d${i}`, at: n, kind: 'event' })));
       if (res.insertedCount !== INSERT_BATCH) throw new Error(`insertMany inserted ${res.insertedCount}`);
     }));
 
-    return { rows, version, totalCpuSeconds: sampleProcess(pid).cpuSeconds, claimFailures };
+    return { rows, version, totalCpuSeconds: cpu(), claimFailures };
   } finally {
     await client.close();
     await server.stop();

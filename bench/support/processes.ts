@@ -1,6 +1,6 @@
 // What the benchmark reads about the processes it measures: CPU seconds and RSS from /proc (Linux), and the
 // counters of a Prometheus /metrics page.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
@@ -22,6 +22,43 @@ export function sampleProcess(pid: number | undefined): ProcessSample {
   } catch {
     return { cpuSeconds: 0, rssBytes: 0 };
   }
+}
+
+/**
+ * CPU seconds of `pid` and all its live descendants, each with the time of its children already reaped (cutime,
+ * cstime): a multi-process server's total (PostgreSQL's postmaster and its backends). 0 when gone (or not Linux).
+ */
+export function sampleProcessTreeCpu(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const procs = new Map<number, { ppid: number; ticks: number }>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(e), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+    } catch {
+      // exited while listing
+    }
+  }
+  let ticks = 0;
+  const tree = new Set([pid]);
+  // A child's pid may be lower than its parent's (pid wrap), so repeat until no process joins.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [p, { ppid }] of procs) {
+      if (tree.has(p) || !tree.has(ppid)) continue;
+      tree.add(p);
+      grew = true;
+    }
+  }
+  for (const p of tree) ticks += procs.get(p)?.ticks ?? 0;
+  return ticks / CLOCK_TICKS;
 }
 
 /** The sum of every series of `metric` (a counter: `<name>_total`) on a Prometheus page; 0 when absent. */
