@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real servers the integration tests start on loopback (see packages/testkit/README.md):
 # nats-server, redis-server, prosody, haproxy, xmllint, openssl, curl, PostgreSQL, a JDK and Maven from apt, FerretDB v1.24.2 built
-# with Go, and mongo-java-server's classpath (scripts/mongo-java-server/pom.xml, resolved by Maven from Maven Central).
+# with Go, mongo-java-server's classpath (scripts/mongo-java-server/pom.xml, resolved by Maven from Maven Central), and
+# SecantusDB's Python server (a PyPI wheel) in a venv.
 # Idempotent and quick when everything is present; runs as root (or through sudo when available).
 set -euo pipefail
 
@@ -197,6 +198,31 @@ else
   mv "$tmp_cp" "$MJS_CLASSPATH"
   sha256sum "$MJS_POM" | cut -d' ' -f1 >"$MJS_STAMP"
   say "installed: mongo-java-server classpath, $(tr ':' '\n' <"$MJS_CLASSPATH" | grep -c .) jars"
+fi
+
+# ---------------------------------------------------------------- SecantusDB (PyPI)
+# A fourth MongoDB-wire test server (WiredTiger storage), started by @acs/testkit's startSecantusDb(): the Python
+# server `secantusd-py` of the SecantusDB wheel (WiredTiger compiled in; nothing is built here), in a venv of its own.
+# Its faster Rust server (secantusd-rs) is not on PyPI: crates.io only, which builds WiredTiger from source.
+SECANTUSDB_VERSION=0.7.0b3 # packages/testkit/src/secantusdb.ts says the same
+SEC_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/acs-test-servers/secantusdb-venv" # and reads this path
+
+secantus_ok() {
+  [ -x "$SEC_VENV/bin/secantusd-py" ] || return 1
+  [ "$("$SEC_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("SecantusDB"))' 2>/dev/null)" = "$SECANTUSDB_VERSION" ]
+}
+
+if secantus_ok; then
+  say "ok: SecantusDB $SECANTUSDB_VERSION ($SEC_VENV/bin/secantusd-py)"
+else
+  command -v python3 >/dev/null 2>&1 || die "SecantusDB needs python3 >= 3.10 (apt-get install -y python3 python3-venv)"
+  say "installing SecantusDB $SECANTUSDB_VERSION (wheel only) into $SEC_VENV"
+  rm -rf "$SEC_VENV"
+  python3 -m venv "$SEC_VENV" || die "python3 -m venv failed (Debian: apt-get install -y python3-venv)"
+  "$SEC_VENV/bin/pip" install -q --disable-pip-version-check --only-binary=:all: "SecantusDB==$SECANTUSDB_VERSION" ||
+    die "pip could not install the SecantusDB $SECANTUSDB_VERSION wheel (needs PyPI, and a wheel for $(python3 -V) on $(uname -m))"
+  secantus_ok || die "$SEC_VENV/bin/secantusd-py was installed but does not report SecantusDB $SECANTUSDB_VERSION"
+  say "installed: SecantusDB $SECANTUSDB_VERSION"
 fi
 
 say "done"

@@ -11,6 +11,8 @@ export { startFerretDbPostgres, postgresBinDir, POSTGRES_INSTALL } from './ferre
 export type { FerretDbPostgresServer } from './ferretdb-postgres.js';
 export { startMongoJavaServer, mongoJavaServerClasspathFile, MONGO_JAVA_SERVER_INSTALL, MONGO_JAVA_SERVER_VERSION } from './mongo-java-server.js';
 export type { MongoJavaServer } from './mongo-java-server.js';
+export { startSecantusDb, secantusDbVenv, SECANTUSDB_INSTALL, SECANTUSDB_VERSION } from './secantusdb.js';
+export type { SecantusDbServer } from './secantusdb.js';
 export { startProsody, PROSODY_INSTALL, OPENSSL_INSTALL } from './prosody.js';
 export type { ProsodyServer, ProsodyOptions, XmppAccount } from './prosody.js';
 export { startHaproxy, HAPROXY_INSTALL } from './haproxy.js';
