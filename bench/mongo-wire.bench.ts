@@ -1,17 +1,26 @@
 // MongoDB-wire server benchmark (prints figures; not a test): the operations the registry's Mongo store does on its
 // hot path, with the raw driver, against each MongoDB-wire test server @acs/testkit starts: FerretDB v1 (SQLite
-// backend), FerretDB v1 on PostgreSQL (a throwaway cluster, fsync off) and mongo-java-server (in-memory backend). It says how much of a distributed benchmark's time is the test
+// backend), FerretDB v1 on PostgreSQL (a throwaway cluster, fsync off), mongo-java-server (in-memory backend) and
+// SecantusDB's Python server (secantusd-py, WiredTiger; from PyPI). It says how much of a distributed benchmark's time is the test
 // server rather than the registry. One client, one operation at a time (latency-bound) except the claim race.
 // FerretDB v1 on SQLite and mongo-java-server do not build the secondary index of (c): the former scans for any
 // filter but `_id`, the latter ignores non-unique indexes; (c') is the by-`_id` read beside it. FerretDB's server CPU
 // on PostgreSQL is FerretDB's plus the postmaster's and its backends'.
-// Run: npm run bench:mongo-wire -- --seconds 3 --servers ferretdb,ferretdb-postgres,mongo-java-server
+// Run: npm run bench:mongo-wire -- --seconds 3 --servers ferretdb,ferretdb-postgres,mongo-java-server,secantusdb
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
-import { FERRETDB_VERSION, MONGO_JAVA_SERVER_VERSION, startFerretDb, startFerretDbPostgres, startMongoJavaServer } from '@acs/testkit';
+import {
+  FERRETDB_VERSION,
+  MONGO_JAVA_SERVER_VERSION,
+  SECANTUSDB_VERSION,
+  startFerretDb,
+  startFerretDbPostgres,
+  startMongoJavaServer,
+  startSecantusDb,
+} from '@acs/testkit';
 import { sampleProcessTreeCpu } from './support/processes.js';
 
 type Db = mongoose.mongo.Db;
@@ -20,6 +29,7 @@ const SERVERS = {
   ferretdb: { label: `FerretDB ${FERRETDB_VERSION} (SQLite)`, start: startFerretDb },
   'ferretdb-postgres': { label: `FerretDB ${FERRETDB_VERSION} (PostgreSQL)`, start: startFerretDbPostgres },
   'mongo-java-server': { label: `mongo-java-server ${MONGO_JAVA_SERVER_VERSION} (memory)`, start: startMongoJavaServer },
+  secantusdb: { label: `SecantusDB ${SECANTUSDB_VERSION} (secantusd-py, WiredTiger)`, start: startSecantusDb },
 } as const;
 type ServerName = keyof typeof SERVERS;
 
