@@ -63,7 +63,11 @@ export async function writeIfUnchanged<D>(model: Model<D>, id: string, guard: Re
   return (await model.updateOne({ _id: id, ...guard } as QueryFilter<D>, { $set: fields } as UpdateQuery<D>)).matchedCount === 1;
 }
 
-/** FerretDB's form of a duplicate key on update: a generic error carrying SQLite's text, no code 11000. */
+/**
+ * FerretDB's form of a duplicate key on update: a generic error carrying its backend's text, no code 11000
+ * (SQLite: "UNIQUE constraint failed"; PostgreSQL: "duplicate key value violates unique constraint", SQLSTATE 23505).
+ */
 export function isFerretDbUniqueViolation(err: object): boolean {
-  return 'message' in err && typeof err.message === 'string' && err.message.includes('UNIQUE constraint failed');
+  if (!('message' in err) || typeof err.message !== 'string') return false;
+  return err.message.includes('UNIQUE constraint failed') || err.message.includes('SQLSTATE 23505');
 }
