@@ -215,7 +215,13 @@ secantus_ok() {
 if secantus_ok; then
   say "ok: SecantusDB $SECANTUSDB_VERSION ($SEC_VENV/bin/secantusd-py)"
 else
-  command -v python3 >/dev/null 2>&1 || die "SecantusDB needs python3 >= 3.10 (apt-get install -y python3 python3-venv)"
+  if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+    # Debian splits venv support out of python3.
+    command -v apt-get >/dev/null 2>&1 || die "SecantusDB needs python3 >= 3.10 with venv (apt-get install -y python3 python3-venv)"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv ||
+      { "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq && "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv; } ||
+      die "could not install python3-venv"
+  fi
   say "installing SecantusDB $SECANTUSDB_VERSION (wheel only) into $SEC_VENV"
   rm -rf "$SEC_VENV"
   python3 -m venv "$SEC_VENV" || die "python3 -m venv failed (Debian: apt-get install -y python3-venv)"
