@@ -91,7 +91,14 @@ const DTD_RE = /<!\s*(DOCTYPE|ENTITY)/i;
 export function decode(input: string | Buffer, opts: DecodeOptions = {}): Decoded {
   return guarded(() => {
     const prepared = prepare(input, opts);
-    return prepared.kind === 'empty' ? prepared : fromTree(() => parseXml(prepared.text), prepared.warnings);
+    if (prepared.kind === 'empty') return prepared;
+    let parsed: ParsedXml;
+    try {
+      parsed = parseXml(prepared.text);
+    } catch (e) {
+      throw parseFailure(e);
+    }
+    return fromTree(parsed, prepared.warnings);
   });
 }
 
@@ -102,16 +109,10 @@ export function decode(input: string | Buffer, opts: DecodeOptions = {}): Decode
 export async function decodeAsync(input: string | Buffer, opts: DecodeOptions = {}): Promise<Decoded> {
   const prepared = guarded(() => prepare(input, opts));
   if (prepared.kind === 'empty') return prepared;
-  const outcome = await parseXmlYielding(prepared.text).then(
-    (tree) => ({ tree }),
-    (error: unknown) => ({ error }),
-  );
-  return guarded(() =>
-    fromTree(() => {
-      if ('error' in outcome) throw outcome.error;
-      return outcome.tree;
-    }, prepared.warnings),
-  );
+  const parsed = await parseXmlYielding(prepared.text).catch((e: unknown) => {
+    throw parseFailure(e);
+  });
+  return guarded(() => fromTree(parsed, prepared.warnings));
 }
 
 const EMPTY = Object.freeze({ kind: 'empty' } as const);
@@ -140,16 +141,15 @@ function prepare(input: string | Buffer, opts: DecodeOptions): typeof EMPTY | { 
   return { kind: 'text', text, warnings };
 }
 
-/** The CWMP mapping of what `parse` yields, its errors turned into CwmpParseErrors. */
-function fromTree(parse: () => ParsedXml, warnings: string[]): Decoded {
-  let parsed: ParsedXml;
-  try {
-    parsed = parse();
-  } catch (e) {
-    if (e instanceof XmlLimitError) throw new CwmpParseError('XML_LIMIT', `XML over its limits: ${e.message}`, { cause: e });
-    const message = e instanceof XmlSyntaxError ? e.message : String(e);
-    throw new CwmpParseError('MALFORMED_XML', `malformed XML: ${message}`, { cause: e });
-  }
+/** A failed parse as the CwmpParseError decode() throws. */
+function parseFailure(e: unknown): CwmpParseError {
+  if (e instanceof XmlLimitError) return new CwmpParseError('XML_LIMIT', `XML over its limits: ${e.message}`, { cause: e });
+  const message = e instanceof XmlSyntaxError ? e.message : String(e);
+  return new CwmpParseError('MALFORMED_XML', `malformed XML: ${message}`, { cause: e });
+}
+
+/** The CWMP mapping of a parsed document, its undeclared prefixes as warnings. */
+function fromTree(parsed: ParsedXml, warnings: string[]): Decoded {
   for (const p of parsed.unbound) warnings.push(`undeclared namespace prefix "${p}"`);
   return decodeTree(parsed.root, warnings);
 }
