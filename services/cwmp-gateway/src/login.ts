@@ -45,10 +45,11 @@ const sha = (v: string) => createHash('sha256').update(v).digest('base64url').sl
 export function createLogin(deps: LoginDeps) {
   const { replies, repo, rateLimiter, nonces, settings: s, now } = deps;
   const authFailures = deps.metrics.counter('acs.cwmp.auth.failures', { description: 'failed logins, by reason' });
-  const blockKeys = (ip: string, username: string) => [`block:ip:${ip}`, `block:user:${sha(username)}`];
+  // Each login is counted and blocked per source IP and per username (hashed: usernames are not logged keys).
+  const subjects = (ip: string, username: string) => [`ip:${ip}`, `user:${sha(username)}`];
 
   async function blocked(ip: string, username: string): Promise<boolean> {
-    const values = (await Promise.all(blockKeys(ip, username).map((key) => repo.getValue(key)))) as ({ until?: unknown } | null)[];
+    const values = (await Promise.all(subjects(ip, username).map((who) => repo.getValue(`block:${who}`)))) as ({ until?: unknown } | null)[];
     const until = Math.max(0, ...values.map((v) => (v !== null && typeof v.until === 'number' ? v.until : 0)));
     return until > now();
   }
@@ -58,13 +59,11 @@ export function createLogin(deps: LoginDeps) {
     authFailures.add(1, { reason });
     const limit = { limit: s.authFailLimit, windowMs: s.authFailWindowMs };
     let over = false;
-    for (const [key, hit] of [
-      [`block:ip:${ip}`, await rateLimiter.hit(`cwmp:authfail:ip:${ip}`, limit)],
-      [`block:user:${sha(username)}`, await rateLimiter.hit(`cwmp:authfail:user:${sha(username)}`, limit)],
-    ] as const) {
+    for (const who of subjects(ip, username)) {
+      const hit = await rateLimiter.hit(`cwmp:authfail:${who}`, limit);
       if (!hit.allowed) {
         over = true;
-        await repo.putValue(key, { until: now() + hit.retryAfterMs }, hit.retryAfterMs);
+        await repo.putValue(`block:${who}`, { until: now() + hit.retryAfterMs }, hit.retryAfterMs);
       }
     }
     return over;
