@@ -86,15 +86,16 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
     }
     if (reported.length > 0) await store.upsertParameters(device.id, reported, now);
   }
+  let matched: DeviceType | null = null;
   if (device.deviceTypeId === null) {
     // Untyped so far (a device credential, or types added since): bind it to the type it matches now.
-    const matched = await store.matchDeviceType(oui, productClass, serialNumber);
+    matched = await store.matchDeviceType(oui, productClass, serialNumber);
     if (matched !== null) device = (await store.upsertDevice({ id: device.id, oui, productClass, serialNumber, deviceTypeId: matched.id }, now)).device;
   }
 
   // The type is read only when this Inform has something to do with it (onboarding, profile, registration).
   const needsType = req.auth.scope === 'type' || bootstrap || boot || created;
-  const type: DeviceType | null = device.deviceTypeId === null || !needsType ? null : await store.getDeviceType(device.deviceTypeId);
+  const type: DeviceType | null = matched ?? (device.deviceTypeId === null || !needsType ? null : await store.getDeviceType(device.deviceTypeId));
   const reportedKey = values.get(`${root}ManagementServer.ParameterKey`) ?? '';
   if (req.auth.scope === 'type' && type !== null) await startOnboarding(deps, device, type, root, reportedKey, now);
   // A device seen for the first time without 0 BOOTSTRAP (it moved from another ACS) is as unknown as a bootstrapped one.
