@@ -1,4 +1,4 @@
-import { isErrorCode, type RegistryClient } from '@acs/contracts';
+import { domainErrorCode, type RegistryClient } from '@acs/contracts';
 import { RegistryError } from '@acs/cwmp-gateway';
 import type { Logger } from '@acs/telemetry';
 
@@ -15,8 +15,8 @@ export function inProcessRegistryClient(registry: RegistryClient, logger: Logger
       try {
         return await fn(req);
       } catch (err) {
-        const code = (err as { code?: unknown } | null)?.code;
-        if (isErrorCode(code) && code !== 'INTERNAL') throw new RegistryError(code, name, (err as Error).message, { cause: err });
+        const code = domainErrorCode(err);
+        if (code !== undefined) throw new RegistryError(code, name, (err as Error).message, { cause: err });
         logger.error({ err, endpoint: name }, 'registry request failed');
         throw new RegistryError('INTERNAL', name, 'internal error', { cause: err });
       }

@@ -31,6 +31,15 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && (ERROR_CODE_VALUES as readonly string[]).includes(value);
 }
 
+/**
+ * The code a thrown domain failure carries (unknown task, store conflict, store outage...) and keeps across the
+ * registry boundary; undefined for anything else, which the caller reports as INTERNAL.
+ */
+export function domainErrorCode(err: unknown): Exclude<ErrorCode, 'INTERNAL'> | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return isErrorCode(code) && code !== 'INTERNAL' ? code : undefined;
+}
+
 /** One problem found while validating a payload; `path` points into the payload. */
 export interface ValidationIssue {
   readonly path: readonly (string | number)[];

@@ -2,6 +2,7 @@ export {
   ERROR_CODES,
   ERROR_CODE_VALUES,
   isErrorCode,
+  domainErrorCode,
   ContractValidationError,
   SubjectTokenError,
   SubjectPrefixError,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ERROR_CODES, isErrorCode } from './errors.js';
+import { ERROR_CODES, domainErrorCode, isErrorCode } from './errors.js';
 import { isTraceparent, MSG_ID_HEADER, TRACEPARENT_HEADER } from './trace.js';
 
 describe('trace context', () => {
@@ -24,5 +24,13 @@ describe('error codes', () => {
     expect(isErrorCode('NOT_FOUND')).toBe(true);
     expect(isErrorCode('not_found')).toBe(false);
     expect(isErrorCode(404)).toBe(false);
+  });
+
+  it('keeps the code of a typed domain failure, and none for INTERNAL, untyped errors or non-errors', () => {
+    expect(domainErrorCode(Object.assign(new Error('x'), { code: 'CONFLICT' }))).toBe('CONFLICT');
+    expect(domainErrorCode(Object.assign(new Error('x'), { code: 'INTERNAL' }))).toBeUndefined();
+    expect(domainErrorCode(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBeUndefined();
+    expect(domainErrorCode(new Error('x'))).toBeUndefined();
+    expect(domainErrorCode(null)).toBeUndefined();
   });
 });

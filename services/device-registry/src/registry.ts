@@ -4,7 +4,7 @@ import {
   QUEUE_GROUPS,
   REGISTRY_SERVICE_NAME,
   decodePayload,
-  isErrorCode,
+  domainErrorCode,
   parseCpeRequestRequest,
   parseNextActionRequest,
   parseRecordInformRequest,
@@ -88,9 +88,8 @@ export function createRegistry(options: RegistryOptions): Registry {
       try {
         return await run(parsed.value);
       } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        // Typed domain failures (unknown task, store conflicts, store outage) keep their code.
-        if (isErrorCode(code) && code !== 'INTERNAL') {
+        const code = domainErrorCode(err);
+        if (code !== undefined) {
           deps.logger.warn({ subject, err }, 'registry request refused');
           return errorReply(code, (err as Error).message);
         }
