@@ -1,14 +1,12 @@
 // The ACSs the session benchmark drives, each started as separate processes so that their CPU and memory are
 // theirs (the driver's own are printed apart): the ceiling, the all-in-one, the distributed stack behind HAProxy,
 // and any other ACS at GENIEACS_CWMP_URL.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { freePort, startHaproxy } from '@acs/testkit';
+import { freePort, spawnOwned, startHaproxy, waitReady, type OwnedProcess } from '@acs/testkit';
 import { startDistributedStack } from '../../packages/e2e/test/support/distributed-stack.js';
 import { NbiClient } from '../../packages/e2e/test/support/nbi-client.js';
 import { scrapeCounter } from './processes.js';
@@ -33,25 +31,19 @@ export interface Target {
 const ROOT = new URL('../../', import.meta.url);
 const path = (p: string) => fileURLToPath(new URL(p, ROOT));
 
-/** Spawns `args` with node and resolves with the stdout lines up to the first one matching `ready`. */
-async function spawnNode(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; lines: string[] }> {
-  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on("data", (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4_000)));
-  const seen: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} not ready in 60 s: ${stderr}`)), 60_000);
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      seen.push(line);
-      if (ready.test(line)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return { child, lines: seen };
+/**
+ * `args` under node as a testkit-owned process (killed with its group when the bench exits), ready once a line of
+ * its output matches `ready`; returns it and its output lines so far. `tempDir` goes with it on stop.
+ */
+async function startNode(what: string, args: string[], env: Record<string, string>, ready: RegExp, tempDir?: string): Promise<{ proc: OwnedProcess; lines: string[] }> {
+  const proc = spawnOwned(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, ...(tempDir === undefined ? {} : { tempDir }) });
+  const lines = () => proc.output().split('\n');
+  await waitReady(proc, what, async () => lines().some((line) => ready.test(line)), 60_000);
+  return { proc, lines: lines() };
 }
+
+// A long grace: a profiled process writes its profile as it exits.
+const STOP_GRACE_MS = 30_000;
 
 const field = (lines: string[], re: RegExp): string => {
   for (const line of lines) {
@@ -61,26 +53,14 @@ const field = (lines: string[], re: RegExp): string => {
   throw new Error(`no line matches ${re}: ${lines.join(' | ')}`);
 };
 
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 const counterReader = (metricsUrl: string) => async () => ({
   storeOps: await scrapeCounter(metricsUrl, 'acs_registry_store_operations_total'),
   roundTrips: await scrapeCounter(metricsUrl, 'acs_registry_requests_total'),
 });
 
 export async function startCeiling(): Promise<Target> {
-  const { child, lines } = await spawnNode(['--import', 'tsx', path('bench/support/ceiling-server.ts')], {}, /^http:/);
-  return { name: 'ceiling', cwmpUrl: field(lines, /^(http:\S+)$/), pids: { ceiling: child.pid }, stop: () => stopChild(child) };
+  const { proc, lines } = await startNode('ceiling server', ['--import', 'tsx', path('bench/support/ceiling-server.ts')], {}, /^http:/);
+  return { name: 'ceiling', cwmpUrl: field(lines, /^(http:\S+)$/), pids: { ceiling: proc.child.pid }, stop: () => proc.stop(STOP_GRACE_MS) };
 }
 
 /** `profileDir`: each process writes a V8 CPU profile there when it exits (bench:profile). */
@@ -91,7 +71,8 @@ export async function startAllInOne(profileDir?: string): Promise<Target> {
   const onboarding = { username: 'bench', password: randomBytes(12).toString('base64url') };
   const token = randomBytes(24).toString('base64url');
   const metricsPort = await freePort();
-  const { child, lines } = await spawnNode(
+  const { proc, lines } = await startNode(
+    'all-in-one',
     [...profiling(profileDir && join(profileDir, 'all-in-one')), path('apps/acs/dist/main.js')],
     {
       ACS_DATA_DIR: dataDir,
@@ -104,19 +85,17 @@ export async function startAllInOne(profileDir?: string): Promise<Target> {
       LOG_LEVEL: 'error',
     },
     /^Ready\./,
+    dataDir,
   );
   return {
     name: 'all-in-one',
     cwmpUrl: field(lines, /^CWMP endpoint:\s+(\S+)$/),
     nbi: new NbiClient(field(lines, /^NBI endpoint:\s+(\S+)$/), token),
     onboarding,
-    pids: { acs: child.pid },
+    pids: { acs: proc.child.pid },
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     counters: counterReader(`http://127.0.0.1:${metricsPort}/metrics`),
-    async stop() {
-      await stopChild(child);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    stop: () => proc.stop(STOP_GRACE_MS),
   };
 }
 
@@ -149,8 +128,7 @@ export async function startDistributed(profileDir?: string): Promise<Target> {
     counters: counterReader(`http://127.0.0.1:${metricsPort}/metrics`),
     async stop() {
       await proxy.stop();
-      // A long grace: a profiled process writes its profile as it exits.
-      await Promise.all([stack.registry, ...stack.gateways].map((p) => p.proc.stop(30_000)));
+      await Promise.all([stack.registry, ...stack.gateways].map((p) => p.proc.stop(STOP_GRACE_MS)));
       await stack.stop();
     },
   };
