@@ -9,13 +9,17 @@ export interface ProcessSample {
   readonly rssBytes: number;
 }
 
+/** The fields of /proc/<pid>/stat after the command name (which is in parentheses and may hold spaces). */
+function statFields(pid: number | string): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** utime + stime of `pid` and its resident set; zeros when the process is gone (or not Linux). */
 export function sampleProcess(pid: number | undefined): ProcessSample {
   if (pid === undefined) return { cpuSeconds: 0, rssBytes: 0 };
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(pid);
     const ticks = Number(fields[11]) + Number(fields[12]);
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
     return { cpuSeconds: ticks / CLOCK_TICKS, rssBytes: rssKb * 1024 };
@@ -39,8 +43,7 @@ export function sampleProcessTreeCpu(pid: number | undefined): number {
   }
   for (const e of entries) {
     try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const f = statFields(e);
       procs.set(Number(e), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
     } catch {
       // exited while listing
