@@ -51,8 +51,9 @@ export interface DeviceStoreParts {
  * A DeviceStore made of one module per role. Plain methods rather than copied properties, so the store is one
  * object whose methods a Proxy (countedStore, the tests' fakes) sees and forwards like any class's.
  */
-export abstract class ComposedDeviceStore implements DeviceStore {
-  protected constructor(private readonly parts: DeviceStoreParts) {}
+export abstract class ComposedDeviceStore<P extends DeviceStoreParts = DeviceStoreParts> implements DeviceStore {
+  /** The adapter's own parts, with their adapter-specific members (a subclass's overrides use them). */
+  protected constructor(protected readonly parts: P) {}
 
   abstract close(): Promise<void>;
 

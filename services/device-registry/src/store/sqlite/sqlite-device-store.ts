@@ -28,23 +28,20 @@ function parts(conn: SqliteConnection) {
  * documents beside the columns that are queried; parameters are real rows so partial updates touch only their
  * rows. better-sqlite3 is synchronous, so each method is atomic with respect to this process.
  */
-export class SqliteDeviceStore extends ComposedDeviceStore {
+export class SqliteDeviceStore extends ComposedDeviceStore<ReturnType<typeof parts>> {
   private readonly conn: SqliteConnection;
-  private readonly own: ReturnType<typeof parts>;
 
   constructor(options: SqliteDeviceStoreOptions) {
     const conn = new SqliteConnection(options);
-    const own = parts(conn);
-    super(own);
+    super(parts(conn));
     this.conn = conn;
-    this.own = own;
   }
 
   /** Both writes in one transaction. */
   override async recordInform(input: DeviceUpsert, parameters: ParameterUpdate[], now: EpochMs): Promise<{ device: Device; created: boolean }> {
     return this.conn.atomically(() => {
-      const written = this.own.devices.upsertDeviceNow(input, now);
-      if (parameters.length > 0) this.own.parameters.upsertParametersNow(input.id, parameters, now);
+      const written = this.parts.devices.upsertDeviceNow(input, now);
+      if (parameters.length > 0) this.parts.parameters.upsertParametersNow(input.id, parameters, now);
       return written;
     });
   }
