@@ -131,3 +131,14 @@ export type {
   RecordResultReply,
   RegistryClient,
 } from './registry.js';
+export {
+  XmppAccountEnsureRequestSchema,
+  XmppAccountRemoveRequestSchema,
+  XmppAccountEnsureReplySchema,
+  XmppAccountRemoveReplySchema,
+  parseXmppAccountEnsureRequest,
+  parseXmppAccountRemoveRequest,
+  parseXmppAccountEnsureReply,
+  parseXmppAccountRemoveReply,
+} from './xmpp-accounts.js';
+export type { XmppAccountEnsureRequest, XmppAccountRemoveRequest, XmppAccountEnsureReply, XmppAccountRemoveReply } from './xmpp-accounts.js';

@@ -3,6 +3,8 @@ import { decodeJson, decodePayload, encodeJson } from './codec.js';
 import { ContractValidationError, ERROR_CODES } from './errors.js';
 import {
   CONNREQ_OUTCOMES,
+  CONNREQ_TRANSPORTS,
+  isConnreqTransport,
   parseConnreqEvent,
   parseConnreqHttpCommand,
   parseConnreqUdpCommand,
@@ -78,6 +80,11 @@ describe('events', () => {
       expect(ok(parseConnreqEvent({ requestId: 'r', deviceId, transport, outcome, latencyMs: 12 })).outcome).toBe(outcome);
     }
     expect(failed(parseConnreqEvent({ requestId: 'r', deviceId, transport: 'http', outcome: 'maybe', latencyMs: 1 })).issues[0]?.path).toEqual(['outcome']);
+  });
+
+  it('knows the transports of the closed set and nothing else ("none" is an event value, not a transport)', () => {
+    expect(CONNREQ_TRANSPORTS.every((t) => isConnreqTransport(t))).toBe(true);
+    for (const other of ['none', 'HTTP', 'smtp', '', 1, undefined]) expect(isConnreqTransport(other)).toBe(false);
   });
 
   it('ties transport "none" to outcome "no_route"', () => {

@@ -19,10 +19,20 @@ export const ConnreqCredentialsSchema = z.object({
 /** `acs.cmd.poke`: reach this device now through whatever transport works. */
 export const PokeCommandSchema = z.object({ deviceId, requestId });
 
+/** The connection-request transports (a worker each) and what a poke can end in; every other list derives from these. */
+export const CONNREQ_TRANSPORTS = ['http', 'xmpp', 'udp'] as const;
+export const CONNREQ_OUTCOMES = ['accepted', 'auth_failed', 'unreachable', 'timeout', 'rejected', 'no_route'] as const;
+export type ConnreqTransport = (typeof CONNREQ_TRANSPORTS)[number];
+export type ConnreqOutcome = (typeof CONNREQ_OUTCOMES)[number];
+
+export function isConnreqTransport(value: unknown): value is ConnreqTransport {
+  return (CONNREQ_TRANSPORTS as readonly unknown[]).includes(value);
+}
+
 /** One earlier transport attempt of the same poke, carried forward so the final event can say what was tried. */
 export const ConnreqAttemptSchema = z.object({
-  transport: z.enum(['http', 'xmpp', 'udp']),
-  outcome: z.enum(['accepted', 'auth_failed', 'unreachable', 'timeout', 'rejected', 'no_route']),
+  transport: z.enum(CONNREQ_TRANSPORTS),
+  outcome: z.enum(CONNREQ_OUTCOMES),
   detail: z.string().max(2048).optional(),
   latencyMs,
 });
@@ -32,7 +42,7 @@ export const ConnreqAttemptSchema = z.object({
  * (durably, same requestId-derived msgId) instead of the final event, so one poke still ends in exactly one event.
  */
 export const ConnreqFallbackSchema = z.object({
-  transport: z.enum(['http', 'xmpp', 'udp']),
+  transport: z.enum(CONNREQ_TRANSPORTS),
   /** The complete command for that transport's subject, minus `fallback`/`attempts` (the worker fills those). */
   command: z.record(z.string(), z.unknown()),
 });
@@ -47,6 +57,9 @@ const connreqCommon = {
   fallback: z.array(ConnreqFallbackSchema).max(4).default([]),
   attempts: z.array(ConnreqAttemptSchema).max(8).default([]),
 };
+
+/** What every transport's command carries: the fields a connection-request worker handles without the transport. */
+export type ConnreqCommandBase = z.output<z.ZodObject<typeof connreqCommon>>;
 
 /** `acs.cmd.connreq.http`: an HTTP GET with Digest (or Basic if allowed) to ConnectionRequestURL (cwmp-protocol §7). */
 export const ConnreqHttpCommandSchema = z.object({
@@ -81,9 +94,6 @@ export const ConnreqUdpCommandSchema = z.object({
   port: z.number().int().min(1).max(65_535),
   credentials: ConnreqCredentialsSchema,
 });
-
-export const CONNREQ_TRANSPORTS = ['http', 'xmpp', 'udp'] as const;
-export const CONNREQ_OUTCOMES = ['accepted', 'auth_failed', 'unreachable', 'timeout', 'rejected', 'no_route'] as const;
 
 /** `acs.evt.connreq.<id>`: the result of one poke. `transport` is `none` exactly when no transport could be tried. */
 export const ConnreqEventSchema = z
@@ -240,7 +250,6 @@ export type PokeCommand = z.infer<typeof PokeCommandSchema>;
 export type ConnreqHttpCommand = z.infer<typeof ConnreqHttpCommandSchema>;
 export type ConnreqXmppCommand = z.infer<typeof ConnreqXmppCommandSchema>;
 export type ConnreqUdpCommand = z.infer<typeof ConnreqUdpCommandSchema>;
-export type ConnreqOutcome = (typeof CONNREQ_OUTCOMES)[number];
 export type ConnreqEvent = z.infer<typeof ConnreqEventSchema>;
 export type ConnreqAttempt = z.infer<typeof ConnreqAttemptSchema>;
 export type ConnreqFallback = z.infer<typeof ConnreqFallbackSchema>;

@@ -84,6 +84,11 @@ export interface Subjects {
     readonly sessionCpeRequest: string;
     readonly all: string;
   };
+  /** Request/reply endpoints of connreq-xmpp: the CPEs' accounts on the XMPP server. */
+  readonly xmpp: {
+    readonly accountEnsure: string;
+    readonly accountRemove: string;
+  };
   /** Where an invalid or undeliverable message goes: `<prefix>.dlq.<original subject without prefix>`. */
   deadLetter(originalSubject: string): string;
   readonly deadLetterAll: string;
@@ -169,6 +174,7 @@ export function createSubjects(prefix: string = DEFAULT_SUBJECT_PREFIX): Subject
       sessionCpeRequest: `${p}.registry.session.cpe-request`,
       all: `${p}.registry.>`,
     },
+    xmpp: { accountEnsure: `${p}.xmpp.account.ensure`, accountRemove: `${p}.xmpp.account.remove` },
     deadLetter: (original) => `${p}.dlq.${original.startsWith(`${p}.`) ? original.slice(p.length + 1) : original}`,
     deadLetterAll: `${p}.dlq.>`,
     streams: {
