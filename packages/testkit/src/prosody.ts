@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -42,6 +42,11 @@ export interface ProsodyServer {
   readonly caFile: string;
   /** Creates an account (or resets its password) on the running server. */
   register(username: string, password: string): Promise<void>;
+  /**
+   * Stops the server (SIGTERM: clients see their streams closed) and starts it again on the same ports with the
+   * same accounts; resolves once it is ready again. Restart tests: clients must reconnect by themselves.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,10 +82,33 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Prosod
   };
   for (const user of options.users ?? []) await register(user.username, user.password);
 
-  const proc = spawnOwned(prosody, ['-F', '--config', config], { tempDir: dir });
   const ca = readFileSync(certFile);
-  await waitReady(proc, 'prosody', async () => (await speaksXmpp(port, domain)) && (await tlsHandshake(directTlsPort, domain, ca)));
-  return { host: '127.0.0.1', port, directTlsPort, domain, caFile: certFile, register, stop: () => proc.stop() };
+  // The temp dir outlives one process (restart keeps the accounts), so stop() removes it, not spawnOwned.
+  const launch = async () => {
+    const proc = spawnOwned(prosody, ['-F', '--config', config]);
+    await waitReady(proc, 'prosody', async () => (await speaksXmpp(port, domain)) && (await tlsHandshake(directTlsPort, domain, ca)));
+    return proc;
+  };
+  let proc = await launch().catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
+  return {
+    host: '127.0.0.1',
+    port,
+    directTlsPort,
+    domain,
+    caFile: certFile,
+    register,
+    async restart() {
+      await proc.stop();
+      proc = await launch();
+    },
+    async stop() {
+      await proc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 function lua(s: string): string {

@@ -118,3 +118,29 @@ describe('Prosody', () => {
     expect(stdout.trim()).toBe(`hi cpe2@${server.domain}/child`);
   });
 });
+
+describe('Prosody restart', () => {
+  it('comes back on the same ports with the same accounts, closing the streams of connected clients', async () => {
+    const server = await startProsody({ users: [{ username: 'cpe1', password: 'cpe1-pw' }] });
+    const login = async () => {
+      const xmpp = client({ service: `xmpps://${server.host}:${server.directTlsPort}`, domain: server.domain, resource: 'r', username: 'cpe1', password: 'cpe1-pw' });
+      trustCa(xmpp, readFileSync(server.caFile), server.domain);
+      xmpp.on('error', () => undefined);
+      xmpp.reconnect.stop();
+      await xmpp.start();
+      return xmpp;
+    };
+    try {
+      const before = await login();
+      const closed = new Promise((resolve) => before.once('disconnect', resolve));
+      const ports = [server.port, server.directTlsPort];
+      await server.restart();
+      await closed;
+      expect([server.port, server.directTlsPort]).toEqual(ports);
+      const after = await login();
+      await after.stop();
+    } finally {
+      await server.stop();
+    }
+  });
+});
