@@ -20,13 +20,14 @@ export {
   QUEUE_GROUPS,
   DURABLE_CONSUMERS,
 } from './subjects.js';
-export type { Subjects, ParsedSubject, StreamDefinition, ConnreqTransport } from './subjects.js';
+export type { Subjects, ParsedSubject, StreamDefinition } from './subjects.js';
 export { createParser } from './validation.js';
 export type { ParseResult, Parser } from './validation.js';
 export { encodeJson, decodeJson, decodePayload } from './codec.js';
 export {
   CONNREQ_TRANSPORTS,
   CONNREQ_OUTCOMES,
+  isConnreqTransport,
   SESSION_OUTCOMES,
   REGISTRATION_SOURCES,
   ConnreqCredentialsSchema,
@@ -70,6 +71,8 @@ export type {
   ConnreqHttpCommand,
   ConnreqXmppCommand,
   ConnreqUdpCommand,
+  ConnreqCommandBase,
+  ConnreqTransport,
   ConnreqOutcome,
   ConnreqEvent,
   ConnreqAttempt,

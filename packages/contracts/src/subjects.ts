@@ -1,4 +1,5 @@
 import { SubjectPrefixError } from './errors.js';
+import { CONNREQ_TRANSPORTS, isConnreqTransport, type ConnreqTransport } from './payloads.js';
 import { decodeSubjectToken, encodeSubjectToken } from './subject-token.js';
 
 /** JetStream stream settings as plain data; the bus adapter maps them onto its technology. */
@@ -37,8 +38,6 @@ export const DURABLE_CONSUMERS = {
   connreqXmpp: 'connreq-xmpp',
   connreqUdp: 'connreq-udp',
 } as const;
-
-export type ConnreqTransport = 'http' | 'xmpp' | 'udp';
 
 /** What a concrete subject means, as recovered by `Subjects.parse`. */
 export type ParsedSubject =
@@ -128,7 +127,7 @@ export function createSubjects(prefix: string = DEFAULT_SUBJECT_PREFIX): Subject
     if (area === 'dlq' && rest.length > 1) return { kind: 'dead-letter', original: `${p}.${rest.slice(1).join('.')}` };
     if (area === 'cmd') {
       if (kind === 'poke' && a === undefined) return { kind: 'cmd.poke' };
-      if (kind === 'connreq' && (a === 'http' || a === 'xmpp' || a === 'udp') && b === undefined) {
+      if (kind === 'connreq' && isConnreqTransport(a) && b === undefined) {
         return { kind: 'cmd.connreq', transport: a };
       }
       return null;
@@ -163,7 +162,7 @@ export function createSubjects(prefix: string = DEFAULT_SUBJECT_PREFIX): Subject
     },
     cmd: {
       poke: `${p}.cmd.poke`,
-      connreq: { http: `${p}.cmd.connreq.http`, xmpp: `${p}.cmd.connreq.xmpp`, udp: `${p}.cmd.connreq.udp` },
+      connreq: Object.fromEntries(CONNREQ_TRANSPORTS.map((t) => [t, `${p}.cmd.connreq.${t}`])) as Record<ConnreqTransport, string>,
       all: `${p}.cmd.>`,
     },
     registry: {
