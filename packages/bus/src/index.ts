@@ -35,3 +35,5 @@ export type { MemoryBusOptions } from './memory-bus.js';
 export { createNatsBus, NatsBus } from './nats-bus.js';
 export type { NatsBusOptions } from './nats-bus.js';
 export { deadLetter } from './dead-letter.js';
+export { consumeBounded } from './bounded-consumer.js';
+export type { BoundedConsumeOptions, BoundedConsumer, BoundedDelivery, BoundedHandler } from './bounded-consumer.js';
