@@ -63,9 +63,10 @@ async function generate(spec: Spec): Promise<void> {
       if (!syntax) continue;
       const type = baseType(syntax);
       if (!type) continue;
+      // Object defaults are what an instance gets on AddObject (e.g. XMPP Server.Port 5222), factory ones at reset.
       const def = children(syntax, 'default')[0]?.$;
       const param: ModelParameter = { name: p.$?.name ?? '', type, writable: p.$?.access === 'readWrite' };
-      if (def && def.type === 'factory' && def.value !== undefined && def.value !== 'InstanceNumber') param.default = def.value;
+      if (def && (def.type === 'factory' || def.type === 'object') && def.value !== undefined && def.value !== 'InstanceNumber') param.default = def.value;
       if (p.$?.forcedInform === 'true') param.forcedInform = true;
       if (p.$?.activeNotify === 'forceEnabled' || p.$?.activeNotify === 'forceDefaultEnabled') param.activeNotify = true;
       parameters.push(param);
@@ -232,6 +233,7 @@ await generate({
     `${WCD}WANPPPConnection.{i}.`,
     `${I}XMPP.`,
     `${I}XMPP.Connection.{i}.`,
+    `${I}XMPP.Connection.{i}.Server.{i}.`,
   ],
   instances: {
     'InternetGatewayDevice.LANDevice.': 1,
@@ -268,6 +270,7 @@ await generate({
     'InternetGatewayDevice.ManagementServer.ConnectionRequestPassword': '{{connectionRequestPassword}}',
     'InternetGatewayDevice.ManagementServer.CWMPRetryMinimumWaitInterval': '5',
     'InternetGatewayDevice.ManagementServer.CWMPRetryIntervalMultiplier': '2000',
+    'InternetGatewayDevice.ManagementServer.SupportedConnReqMethods': 'HTTP,XMPP',
     'InternetGatewayDevice.ManagementServer.STUNServerPort': '3478',
     'InternetGatewayDevice.ManagementServer.NATDetected': 'false',
     'InternetGatewayDevice.LANDevice.1.LANHostConfigManagement.IPInterface.1.Enable': 'true',
