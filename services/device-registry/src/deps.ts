@@ -4,6 +4,7 @@ import type { Logger } from '@acs/telemetry';
 import type { SecretBox } from './secrets.js';
 import type { DeviceStore } from './store/device-store.js';
 import type { EpochMs } from './store/types.js';
+import type { XmppAccounts } from './xmpp/accounts.js';
 
 /** Milliseconds since the epoch; injected so tests control expiry and timestamps. */
 export type Clock = () => EpochMs;
@@ -42,4 +43,6 @@ export interface RegistryDeps<Store = DeviceStore> {
   clock: Clock;
   logger: Logger;
   policy: RegistryPolicy;
+  /** CPE accounts on the XMPP server (connreq-xmpp over the bus); absent when no XMPP worker is deployed. */
+  xmppAccounts?: XmppAccounts;
 }

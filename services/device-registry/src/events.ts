@@ -17,6 +17,7 @@ export const TASK_RPC_NAME: Record<TaskType, string> = {
   scheduleInform: 'ScheduleInform',
   getRPCMethods: 'GetRPCMethods',
   refresh: 'refresh',
+  provisionXmpp: 'provisionXmpp',
 };
 
 const iso = (ms: number) => new Date(ms).toISOString();

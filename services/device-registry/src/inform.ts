@@ -104,8 +104,8 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
   if (wantProfile || wantDiscovery) {
     // One read of the queue and one write for both (each is skipped when an equal one is already queued).
     const open = await store.openTasks(device.id);
-    const inputs = [wantProfile ? profileTask(deps, device, type, root, reportedKey, open, now) : null, wantDiscovery ? discoveryTask(deps, root, open, now) : null];
-    const queue = inputs.filter((t): t is TaskInput => t !== null);
+    const profile = wantProfile ? profileTasks(deps, device, type, root, reportedKey, open, now) : [];
+    const queue = [...profile, wantDiscovery ? discoveryTask(deps, root, open, now) : null].filter((t): t is TaskInput => t !== null);
     if (queue.length > 0) await store.createTasks(device.id, queue, now);
   }
 
@@ -115,14 +115,25 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
   return { deviceId: device.id, registered: created, ...(pokeRequestId === undefined ? {} : { pokeRequestId }) };
 }
 
-/** The type's profile as a task, unless the device already reports its ParameterKey or one is queued. */
-function profileTask(deps: RegistryDeps, device: Device, type: DeviceType, root: DataModelRoot, reportedKey: string, open: Task[], now: number): TaskInput | null {
+/**
+ * The type's profile as tasks (its SetParameterValues, then its XMPP set-up), unless the device already reports its
+ * ParameterKey or they are queued. Both carry the key, so a device reporting it has the whole profile.
+ */
+function profileTasks(deps: RegistryDeps, device: Device, type: DeviceType, root: DataModelRoot, reportedKey: string, open: Task[], now: number): TaskInput[] {
   const key = profileParameterKey(type);
-  if (reportedKey === key) return null;
-  if (open.some((t) => systemSetArgs(t)?.purpose === 'profile' && systemSetArgs(t)?.parameterKey === key && t.status === 'pending')) return null;
+  if (reportedKey === key) return [];
+  const tasks: TaskInput[] = [];
+  const queued = (match: (t: Task) => boolean) => open.some((t) => t.status === 'pending' && match(t));
   const args = buildProfileArgs(type, device, root, deps.secretBox);
-  if (args === null) return null;
-  return systemTaskInput(deps, { type: 'setParameterValues', args } as Task, TASK_PRIORITY.profile, now);
+  if (args !== null && !queued((t) => systemSetArgs(t)?.purpose === 'profile' && systemSetArgs(t)?.parameterKey === key)) {
+    tasks.push(systemTaskInput(deps, { type: 'setParameterValues', args } as Task, TASK_PRIORITY.profile, now));
+  }
+  const xmpp = type.connectionRequestPolicy.xmpp;
+  if (xmpp && !queued((t) => t.type === 'provisionXmpp' && t.args.parameterKey === key)) {
+    const provision = { root, keepAliveInterval: xmpp.keepAliveInterval, parameterKey: key };
+    tasks.push(systemTaskInput(deps, { type: 'provisionXmpp', args: provision } as Task, TASK_PRIORITY.xmpp, now));
+  }
+  return tasks;
 }
 
 /** A refresh of the whole tree (discovery) as a task, unless one is already queued. */

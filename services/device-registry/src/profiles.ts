@@ -23,8 +23,13 @@ const PROFILE_KEY_PREFIX = 'prof-';
  * ParameterKey of a profile: a hash of what it asks for (not of the generated secrets), ≤ 32
  * characters (TR-069 A.3.2.1), so a device that already reports it is known to carry the profile.
  */
-export function profileParameterKey(type: Pick<DeviceType, 'profile' | 'connectionRequestCredentials'>): string {
-  const content = JSON.stringify({ profile: type.profile.map((e) => [e.path, e.value, e.type]), cr: type.connectionRequestCredentials });
+export function profileParameterKey(type: Pick<DeviceType, 'profile' | 'connectionRequestCredentials' | 'connectionRequestPolicy'>): string {
+  const content = JSON.stringify({
+    profile: type.profile.map((e) => [e.path, e.value, e.type]),
+    cr: type.connectionRequestCredentials,
+    // Absent (not null) unless XMPP is set up, so the keys of types from before XMPP stay as they were.
+    ...(type.connectionRequestPolicy.xmpp ? { xmpp: type.connectionRequestPolicy.xmpp } : {}),
+  });
   return PROFILE_KEY_PREFIX + createHash('sha256').update(content, 'utf8').digest('base64url').slice(0, 22);
 }
 

@@ -7,7 +7,7 @@ import type { Inform, ParameterValueStruct } from '@acs/cwmp';
 import { deviceIdFromParts } from '@acs/contracts';
 import { createLogger } from '@acs/telemetry';
 import type { RegistryPolicy } from './deps.js';
-import { createRegistry, type Registry } from './registry.js';
+import { createRegistry, type Registry, type RegistryOptions } from './registry.js';
 import { createSecretBox, hashForBasic, hashForDigest, type SecretBox } from './secrets.js';
 import { createSqliteDeviceStore, type SqliteDeviceStore } from './store/sqlite/sqlite-device-store.js';
 
@@ -33,7 +33,7 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function makeFixture(policy: Partial<RegistryPolicy> = {}): Promise<Fixture> {
+export async function makeFixture(policy: Partial<RegistryPolicy> = {}, extra: Pick<RegistryOptions, 'xmppAccounts'> = {}): Promise<Fixture> {
   const store = createSqliteDeviceStore({ filename: ':memory:' });
   const bus = createMemoryBus();
   const subjects = createSubjects('test');
@@ -53,6 +53,7 @@ export async function makeFixture(policy: Partial<RegistryPolicy> = {}): Promise
     clock: () => now,
     logger: createLogger({ service: 'registry-test', level: 'silent' }),
     policy,
+    ...extra,
   });
   return {
     registry,

@@ -7,6 +7,7 @@ import { subtreeBase } from './store/parameter-paths.js';
 import type { JsonValue, ParameterUpdate, Task } from './store/types.js';
 import { progressOf, systemSetArgs, toJson } from './task-meta.js';
 import { commandKeyOf, xsdLocalName } from './tasks-to-rpc.js';
+import { advanceXmpp, xmppExpectedResponse, xmppProgressOf, xmppStepTable } from './xmpp/provision-task.js';
 
 /** The registry was told about a task it cannot match to the device or the session. */
 export class UnknownTaskError extends Error {
@@ -36,8 +37,9 @@ const EXPECTED_RESPONSE: Record<Task['type'], string | null> = {
   download: 'DownloadResponse',
   scheduleInform: 'ScheduleInformResponse',
   getRPCMethods: 'GetRPCMethodsResponse',
-  // Depends on the step.
+  // Depend on the step.
   refresh: null,
+  provisionXmpp: null,
 };
 
 const storedType = (type: string) => (type.includes(':') ? type : `xsd:${type}`);
@@ -69,12 +71,13 @@ export async function recordResult(deps: RegistryDeps, req: RecordResultRequest)
     return { ok: true };
   }
   const response = outcome.response;
-  const expected = task.type === 'refresh' ? (progressOf(task)?.phase === 'values' ? 'GetParameterValuesResponse' : 'GetParameterNamesResponse') : EXPECTED_RESPONSE[task.type];
+  const expected = expectedResponse(task);
   if (response.name !== expected) {
     await failWith(deps, task, { code: UNEXPECTED_RESPONSE, message: `expected ${String(expected)}, got ${response.name}` }, null, req.sessionId, now);
     return { ok: true };
   }
-  const result = await applyResponse(deps, task, response, req.sessionId, now);
+  const applied = await applyResponse(deps, task, response, req.sessionId, now);
+  const result = applied !== CONTINUES && task.type === 'provisionXmpp' ? await xmppStepDone(deps, task, response, now) : applied;
   if (result === CONTINUES) return { ok: true };
   const done = await store.completeTask(task.id, result, now);
   if (done) publishTaskDone(deps, done, req.sessionId);
@@ -83,9 +86,29 @@ export async function recordResult(deps: RegistryDeps, req: RecordResultRequest)
 
 const CONTINUES = Symbol('continues');
 
+function expectedResponse(task: Task): string | null {
+  if (task.type === 'refresh') return progressOf(task)?.phase === 'values' ? 'GetParameterValuesResponse' : 'GetParameterNamesResponse';
+  const xmpp = xmppProgressOf(task);
+  if (xmpp !== null) return xmppExpectedResponse(xmpp);
+  return EXPECTED_RESPONSE[task.type];
+}
+
+/** A provisionXmpp step answered: its next step is saved (and handed out by session.next), or the task is done. */
+async function xmppStepDone(deps: RegistryDeps, task: Task, response: CpeResponse, now: number): Promise<JsonValue | typeof CONTINUES> {
+  const p = xmppProgressOf(task);
+  if (task.type !== 'provisionXmpp' || p === null) return { response: response.name };
+  const advanced = advanceXmpp(task, p, response);
+  if ('done' in advanced) return advanced.done;
+  await deps.store.setTaskProgress(task.id, toJson(advanced.next), now);
+  return CONTINUES;
+}
+
 async function applyResponse(deps: RegistryDeps, task: Task, response: CpeResponse, sessionId: string, now: number): Promise<JsonValue | typeof CONTINUES> {
   const { store } = deps;
   const id = task.deviceId;
+  const xmpp = xmppProgressOf(task);
+  // The table a provisionXmpp step lists or adds to: its answer updates the tree like a plain GPN or AddObject.
+  const xmppTable = task.type === 'provisionXmpp' && xmpp !== null ? xmppStepTable(task, xmpp) : null;
   switch (response.name) {
     case 'GetParameterValuesResponse': {
       await store.upsertParameters(id, response.parameterList.map((p) => ({ path: p.name, value: storableValue(p.name, p.value), type: storedType(p.type) })), now);
@@ -104,8 +127,8 @@ async function applyResponse(deps: RegistryDeps, task: Task, response: CpeRespon
         response.parameterList.map((p): ParameterUpdate => ({ path: p.name, writable: p.writable, object: p.name.endsWith('.') })),
         now,
       );
-      const path = task.type === 'refresh' ? task.args.path : task.type === 'getParameterNames' ? task.args.parameterPath : '';
-      const nextLevel = task.type === 'getParameterNames' && task.args.nextLevel;
+      const path = task.type === 'refresh' ? task.args.path : task.type === 'getParameterNames' ? task.args.parameterPath : (xmppTable ?? '');
+      const nextLevel = (task.type === 'getParameterNames' && task.args.nextLevel) || xmppTable !== null;
       const pruned = await pruneAfterNames(deps, id, path, nextLevel, names);
       if (task.type === 'refresh') {
         const leaves = names.filter((n) => !n.endsWith('.'));
@@ -146,9 +169,8 @@ async function applyResponse(deps: RegistryDeps, task: Task, response: CpeRespon
       return { status: response.status };
     }
     case 'AddObjectResponse': {
-      if (task.type === 'addObject') {
-        await store.upsertParameters(id, [{ path: `${subtreeBase(task.args.objectName)}${response.instanceNumber}.`, object: true }], now);
-      }
+      const table = task.type === 'addObject' ? task.args.objectName : xmppTable;
+      if (table !== null) await store.upsertParameters(id, [{ path: `${subtreeBase(table)}${response.instanceNumber}.`, object: true }], now);
       return { instanceNumber: response.instanceNumber, status: response.status };
     }
     case 'DeleteObjectResponse': {

@@ -1,10 +1,13 @@
 import type { NextActionReply, NextActionRequest } from '@acs/contracts';
+import type { AcsRequest } from '@acs/cwmp';
 import type { RegistryDeps } from './deps.js';
 import { settleEarlierSession } from './earlier-sessions.js';
 import { publishTaskFault } from './events.js';
 import type { Task } from './store/types.js';
 import { progressOf, toJson, type TaskProgress } from './task-meta.js';
 import { TaskArgsError, taskToRpc } from './tasks-to-rpc.js';
+import { XmppAccountError } from './xmpp/accounts.js';
+import { firstXmppStep, xmppProgressOf, xmppStepRpc } from './xmpp/provision-task.js';
 
 const byPriorityThenQueue = (a: Task, b: Task) => (b.priority ?? 0) - (a.priority ?? 0) || a.seq - b.seq;
 
@@ -25,14 +28,9 @@ export async function nextAction(deps: RegistryDeps, req: NextActionRequest): Pr
     const settled = ours ? task : await settleEarlierSession(deps, task, now);
     if (settled !== null) open.push(settled);
   }
-  const running = open.filter((t) => t.status === 'running');
-  for (const task of running) {
-    const p = progressOf(task);
-    if (task.type !== 'refresh' || p?.sessionId !== req.sessionId || p.phase !== 'values' || p.remaining.length === 0) continue;
-    const batch: TaskProgress = { ...p, inFlight: Math.min(deps.policy.refreshBatch, p.remaining.length) };
-    const updated = await store.setTaskProgress(task.id, toJson(batch), now);
-    if (updated === null) continue;
-    return { action: 'rpc', rpc: taskToRpc(updated, { secretBox: deps.secretBox, reportedType: () => null, progress: batch }), taskId: task.id };
+  for (const task of open) {
+    const next = task.status === 'running' ? await continueOurs(deps, task, req.sessionId, now) : null;
+    if (next !== null) return next;
   }
 
   const queued = open.filter((t) => t.status === 'pending');
@@ -41,27 +39,67 @@ export async function nextAction(deps: RegistryDeps, req: NextActionRequest): Pr
   if (queued.some(expired)) await store.expireTasks(now);
   const pending = queued.filter((t) => !expired(t) && progressOf(t)?.sessionId !== req.sessionId).sort(byPriorityThenQueue);
   for (const candidate of pending) {
-    const progress: TaskProgress = { sessionId: req.sessionId, phase: candidate.type === 'refresh' ? 'names' : 'rpc' };
-    const task = await store.claimTask(candidate.id, now, toJson(progress));
+    const task = await store.claimTask(candidate.id, now, toJson(firstStep(candidate, req.sessionId)));
     if (task === null) continue; // another replica or session won it
     try {
-      const rpc = taskToRpc(task, { secretBox: deps.secretBox, reportedType: await typeLookup(deps, task), progress });
+      const rpc = await rpcOf(deps, task, progressOf(task));
       deps.logger.debug({ deviceId: req.deviceId, sessionId: req.sessionId, taskId: task.id, rpc: rpc.name }, 'task handed out');
       return { action: 'rpc', rpc, taskId: task.id };
     } catch (err) {
-      if (!(err instanceof TaskArgsError)) throw err;
-      // Retrying cannot fix bad arguments: end the task now rather than after maxAttempts sessions.
-      const fault = { code: err.code, message: err.message };
-      let failed = await store.failTask(task.id, fault, now);
-      while (failed !== null && failed.status === 'pending') {
-        const again = await store.claimTask(failed.id, now);
-        failed = again === null ? null : await store.failTask(again.id, fault, now);
-      }
-      await store.recordFault({ deviceId: req.deviceId, taskId: task.id, code: fault.code, message: fault.message, detail: { sessionId: req.sessionId } }, now);
-      if (failed) publishTaskFault(deps, failed, fault, req.sessionId);
+      if (!(err instanceof TaskArgsError) && !(err instanceof XmppAccountError)) throw err;
+      await failUnsendable(deps, task, err, req, now);
     }
   }
   return { action: 'none' };
+}
+
+function firstStep(task: Task, sessionId: string): TaskProgress {
+  if (task.type === 'refresh') return { sessionId, phase: 'names' };
+  if (task.type === 'provisionXmpp') return firstXmppStep(sessionId);
+  return { sessionId, phase: 'rpc' };
+}
+
+async function rpcOf(deps: RegistryDeps, task: Task, progress: TaskProgress | null): Promise<AcsRequest> {
+  const xmpp = xmppProgressOf(task);
+  if (task.type === 'provisionXmpp' && xmpp !== null) return xmppStepRpc(deps.xmppAccounts, task, xmpp);
+  return taskToRpc(task, { secretBox: deps.secretBox, reportedType: await typeLookup(deps, task), progress });
+}
+
+/** The next RPC of a multi-step task this session is running (a refresh's next batch, a provisionXmpp step); else null. */
+async function continueOurs(deps: RegistryDeps, task: Task, sessionId: string, now: number): Promise<NextActionReply | null> {
+  const p = progressOf(task);
+  if (p?.sessionId !== sessionId) return null;
+  if (task.type === 'refresh' && p.phase === 'values' && p.remaining.length > 0) {
+    const batch: TaskProgress = { ...p, inFlight: Math.min(deps.policy.refreshBatch, p.remaining.length) };
+    const updated = await deps.store.setTaskProgress(task.id, toJson(batch), now);
+    if (updated === null) return null;
+    return { action: 'rpc', rpc: await rpcOf(deps, updated, batch), taskId: task.id };
+  }
+  if (xmppProgressOf(task) === null) return null;
+  try {
+    return { action: 'rpc', rpc: await rpcOf(deps, task, p), taskId: task.id };
+  } catch (err) {
+    if (!(err instanceof XmppAccountError)) throw err;
+    await failUnsendable(deps, task, err, { deviceId: task.deviceId, sessionId }, now);
+    return null;
+  }
+}
+
+/**
+ * A task whose RPC cannot be built. Bad arguments end it now (retrying cannot fix them); a missing XMPP account
+ * (connreq-xmpp down) is a fault retried in a later session, as a CPE fault would be.
+ */
+async function failUnsendable(deps: RegistryDeps, task: Task, err: TaskArgsError | XmppAccountError, req: { deviceId: string; sessionId: string }, now: number): Promise<void> {
+  const { store } = deps;
+  const fault = { code: err.code, message: err.message };
+  let failed = await store.failTask(task.id, fault, now);
+  while (err instanceof TaskArgsError && failed !== null && failed.status === 'pending') {
+    const again = await store.claimTask(failed.id, now);
+    failed = again === null ? null : await store.failTask(again.id, fault, now);
+  }
+  await store.recordFault({ deviceId: req.deviceId, taskId: task.id, code: fault.code, message: fault.message, detail: { sessionId: req.sessionId } }, now);
+  if (failed) publishTaskFault(deps, failed, fault, req.sessionId);
+  deps.logger.warn({ deviceId: req.deviceId, sessionId: req.sessionId, taskId: task.id, fault }, 'task RPC could not be built');
 }
 
 /** For SetParameterValues entries without a type: the xsd type the CPE reported for that name. */

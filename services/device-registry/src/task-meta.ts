@@ -1,9 +1,10 @@
 // What the registry keeps beside a task's TR-069 arguments: its working state while it runs
 // (`Task.progress`, owned by the registry) and the private fields of the system tasks it creates.
 import type { ConnectionRequestAuth, JsonValue, ParameterValueArg, Task } from './store/types.js';
+import type { XmppProgress } from './xmpp/provision-task.js';
 
-/** Higher runs first; operator tasks have 0. Onboarding before the profile, the profile before discovery. */
-export const TASK_PRIORITY = { onboarding: 30, profile: 20, discovery: 10, user: 0 } as const;
+/** Higher runs first; operator tasks have 0. Onboarding before the profile, the profile (then its XMPP part) before discovery. */
+export const TASK_PRIORITY = { onboarding: 30, profile: 20, xmpp: 15, discovery: 10, user: 0 } as const;
 
 /**
  * `Task.progress` of a claimed task. `sessionId` is the session that last claimed it: a task that
@@ -18,7 +19,9 @@ export type TaskProgress =
   /** refresh: leaf names still to read; the first `inFlight` of them are in the outstanding GetParameterValues. */
   | { sessionId: string; phase: 'values'; remaining: string[]; inFlight: number; read: number }
   /** download answered with Status 1: waiting, across sessions, for TransferComplete with `commandKey`. */
-  | { sessionId: string; phase: 'transfer'; commandKey: string; since: number };
+  | { sessionId: string; phase: 'transfer'; commandKey: string; since: number }
+  /** provisionXmpp: the step whose RPC goes out next (src/xmpp/provision-task.ts). */
+  | XmppProgress;
 
 export function progressOf(task: Task): TaskProgress | null {
   const p = task.progress;

@@ -104,6 +104,9 @@ export function taskToRpc(task: Task, ctx: RpcContext): AcsRequest {
       if (p?.phase === 'values') return { name: 'GetParameterValues', parameterNames: p.remaining.slice(0, p.inFlight) };
       return { name: 'GetParameterNames', parameterPath: task.args.path, nextLevel: false };
     }
+    case 'provisionXmpp':
+      // Its steps need the store and the XMPP accounts: session-next builds them (src/xmpp/provision-task.ts).
+      throw new TaskArgsError(task.id, 'provisionXmpp steps are built by xmppStepRpc');
     default: {
       const never: never = task;
       throw new TaskArgsError((never as Task).id, `unknown task type ${String((never as Task).type)}`);

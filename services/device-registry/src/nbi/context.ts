@@ -4,6 +4,7 @@ import type { Logger } from '@acs/telemetry';
 import type { SecretBox } from '../secrets.js';
 import type { DeviceStore } from '../store/device-store.js';
 import type { EpochMs, Task } from '../store/types.js';
+import type { XmppAccounts } from '../xmpp/accounts.js';
 import type { TokenStore } from './tokens.js';
 
 /** What `createNbi` needs; ports only. */
@@ -23,6 +24,8 @@ export interface NbiDeps {
   /** With `subjects`: lets `?connect=true` and `/poke` publish `acs.cmd.poke`. Without it they answer 503. */
   bus?: Bus;
   subjects?: Subjects;
+  /** Removes a deleted device's XMPP account; absent when no XMPP worker is deployed. */
+  xmppAccounts?: XmppAccounts;
   /** Cap on JSON request bodies; default 1 MiB. */
   maxBodyBytes?: number;
 }

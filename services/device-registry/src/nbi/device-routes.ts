@@ -1,6 +1,7 @@
 import { DEFAULT_PAGE_LIMIT } from '../store/device-store.js';
 import type { DeviceFilter, DeviceRecords, ParameterTree, TaskQueue } from '../store/device-store.js';
 import type { TaskInput } from '../store/types.js';
+import { xmppUsernameFor } from '../xmpp/accounts.js';
 import type { NbiContext } from './context.js';
 import { NbiError, NbiNotFoundError, NbiValidationError } from './errors.js';
 import { poke, requireBus } from './poke.js';
@@ -79,7 +80,9 @@ export function deviceRoutes(ctx: NbiContext<DeviceRecords & ParameterTree & Tas
       params: ID,
       responses: { 204: { description: 'deleted' } },
       async handler({ params }) {
-        if (!(await store.deleteDevice(params.id as string))) throw new NbiNotFoundError('device', params.id as string);
+        const id = params.id as string;
+        if (!(await store.deleteDevice(id))) throw new NbiNotFoundError('device', id);
+        await removeXmppAccount(ctx, id);
         return { status: 204 };
       },
     }),
@@ -176,4 +179,18 @@ export function deviceRoutes(ctx: NbiContext<DeviceRecords & ParameterTree & Tas
       },
     }),
   ];
+}
+
+/**
+ * The device is gone, so is its XMPP account. Best effort: the device was already deleted, and an account left behind
+ * admits no one to the ACS (only the CPE's XMPP login); the failure is logged for the operator to clean up.
+ */
+async function removeXmppAccount(ctx: NbiContext<unknown>, deviceId: string): Promise<void> {
+  if (ctx.xmppAccounts === undefined) return;
+  const username = xmppUsernameFor(deviceId);
+  try {
+    await ctx.xmppAccounts.remove(username);
+  } catch (err) {
+    ctx.logger.warn({ err, deviceId, username }, 'XMPP account of a deleted device not removed');
+  }
 }

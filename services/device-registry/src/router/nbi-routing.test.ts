@@ -22,11 +22,11 @@ describe('connection-request routing through the NBI', () => {
     const vpn = { hostFromParameter: 'Device.X_VPN.IPAddress', egress: { localAddress: '10.8.0.1', proxyUrl: 'http://127.0.0.1:3128' } };
     const created = await nbi.call('POST', '/api/v1/device-types', { body: { name: 'vpn-routers', connectionRequestPolicy: { transports: ['xmpp', 'http'], vpn } } });
     expect(created.status).toBe(201);
-    expect(DeviceTypeSchema.parse(created.json).connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http'], deadlineMs: 30_000, allowBasicAuth: false, vpn });
+    expect(DeviceTypeSchema.parse(created.json).connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http'], deadlineMs: 30_000, allowBasicAuth: false, vpn, xmpp: null });
     const id = created.json.id as string;
     const updated = await nbi.call('PUT', `/api/v1/device-types/${id}`, { body: { connectionRequestPolicy: { deadlineMs: 5_000 } } });
     expect(updated.status).toBe(200);
-    expect(updated.json.connectionRequestPolicy).toEqual({ transports: ['http', 'udp', 'xmpp'], deadlineMs: 5_000, allowBasicAuth: false, vpn: null });
+    expect(updated.json.connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http', 'udp'], deadlineMs: 5_000, allowBasicAuth: false, vpn: null, xmpp: null });
     expect((await nbi.store.getDeviceType(id))?.connectionRequestPolicy.deadlineMs).toBe(5_000);
   });
 

@@ -66,8 +66,9 @@ describe('planConnectionRequest', () => {
       },
     ]);
     // The transports it could not use say why.
-    expect(p.skipped.map((s) => s.transport)).toEqual(['udp', 'xmpp']);
-    expect(p.skipped[0]?.reason).toContain('UDPConnectionRequestAddress');
+    expect(p.skipped.map((s) => s.transport)).toEqual(['xmpp', 'udp']);
+    expect(p.skipped[0]?.reason).toContain('ConnReqJabberID');
+    expect(p.skipped[1]?.reason).toContain('UDPConnectionRequestAddress');
   });
 
   it('takes deadline and Basic permission from the type policy', () => {
@@ -89,7 +90,7 @@ describe('planConnectionRequest', () => {
       ['http://[fd00::1]:7547/cr', '2001:db8::1'],
     ] as const) {
       const reason = noRoute(plan(device({ sourceIp: source, connectionRequest: { connectionRequestURL: url } })));
-      expect(reason).toMatch(/^http: ConnectionRequestURL host .* is a private address while the CPE calls in from public .*: behind NAT/);
+      expect(reason).toMatch(/(^|; )http: ConnectionRequestURL host .* is a private address while the CPE calls in from public .*: behind NAT/);
     }
   });
 
@@ -107,7 +108,7 @@ describe('planConnectionRequest', () => {
 
   it('falls back to another transport when HTTP is a NAT dead end', () => {
     const d = device({ ...everything, connectionRequest: { ...everything.connectionRequest, connectionRequestURL: 'http://192.168.1.1:7547/cr' } });
-    const p = plan(d);
+    const p = plan(d, type({ transports: ['http', 'udp', 'xmpp'] }));
     expect(commands(p).map((c) => c.transport)).toEqual(['udp', 'xmpp']);
     expect(commands(p)[0]).toMatchObject({ command: { host: '203.0.113.7', port: 40123, credentials: { username: 'dev-user', password: 'cr-secret' } } });
     expect(p.skipped).toEqual([{ transport: 'http', reason: expect.stringContaining('behind NAT') }]);
@@ -115,8 +116,9 @@ describe('planConnectionRequest', () => {
 
   it('orders the commands by the type policy, leaving out transports it does not list', () => {
     const d = device(everything);
-    expect(commands(plan(d)).map((c) => c.transport)).toEqual(['http', 'udp', 'xmpp']);
-    expect(commands(plan(d, type({ transports: ['xmpp', 'http', 'udp'] }))).map((c) => c.transport)).toEqual(['xmpp', 'http', 'udp']);
+    // By default XMPP goes first: a device has a ConnReqJabberID only once XMPP was set up for it.
+    expect(commands(plan(d)).map((c) => c.transport)).toEqual(['xmpp', 'http', 'udp']);
+    expect(commands(plan(d, type({ transports: ['http', 'udp', 'xmpp'] }))).map((c) => c.transport)).toEqual(['http', 'udp', 'xmpp']);
     const p = plan(d, type({ transports: ['udp', 'http'] }));
     expect(commands(p).map((c) => c.transport)).toEqual(['udp', 'http']);
     expect(commands(p)[0]?.command).toMatchObject({ requestId: 'req-1', deviceId: d.id, host: '203.0.113.7' });
@@ -126,7 +128,7 @@ describe('planConnectionRequest', () => {
   it('needs credentials for UDP and XMPP, and an IP address for UDP (port 80 when none is given)', () => {
     const bare = device({ ...everything, connectionRequestAuth: null, connectionRequest: { ...everything.connectionRequest, connectionRequestURL: null } });
     expect(noRoute(plan(bare))).toBe(
-      'http: the device reported no ConnectionRequestURL; udp: UDP connection requests are signed with ConnectionRequestUsername/Password and none are known; xmpp: XMPP connection requests carry ConnectionRequestUsername/Password and none are known',
+      'xmpp: XMPP connection requests carry ConnectionRequestUsername/Password and none are known; http: the device reported no ConnectionRequestURL; udp: UDP connection requests are signed with ConnectionRequestUsername/Password and none are known',
     );
     const named = device({ ...everything, connectionRequest: { connectionRequestURL: null, udpConnectionRequestAddress: 'cpe.example.net:4000', connReqJabberID: null } });
     expect(noRoute(plan(named))).toContain('udp: UDPConnectionRequestAddress cpe.example.net:4000 is not an IP address');
@@ -174,7 +176,7 @@ describe('planConnectionRequest', () => {
       expect(commands(plan(vpnDevice, both, { params: { 'Device.X_VPN.IPAddress': '10.8.0.50' } }))[0]?.command).toMatchObject({ url: 'http://10.8.0.50:30005/cr/path?x=1' });
       expect(commands(plan(vpnDevice, both, { params: { 'Device.X_VPN.IPAddress': '' } }))[0]?.command).toMatchObject({ url: 'http://203.0.113.7:30005/cr/path?x=1' });
       const paramOnly = type({ vpn: { hostFromParameter: 'Device.X_VPN.IPAddress' } });
-      expect(noRoute(plan(vpnDevice, paramOnly, { params: {} }))).toMatch(/^http: VPN policy: the device's VPN address is unknown \(Device\.X_VPN\.IPAddress holds no IP address\); udp: /);
+      expect(noRoute(plan(vpnDevice, paramOnly, { params: {} }))).toMatch(/^xmpp: the device reported no ConnReqJabberID; http: VPN policy: the device's VPN address is unknown \(Device\.X_VPN\.IPAddress holds no IP address\); udp: /);
     });
   });
 

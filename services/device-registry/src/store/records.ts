@@ -97,7 +97,7 @@ export function connectionRequestPolicy(input: ConnectionRequestPolicyInput | un
   if (transports.some((t) => t !== 'http' && t !== 'xmpp' && t !== 'udp')) throw new StoreValidationError('connection-request transports must be http, xmpp or udp');
   const deadlineMs = input?.deadlineMs ?? d.deadlineMs;
   if (!Number.isSafeInteger(deadlineMs) || deadlineMs < 1) throw new StoreValidationError('connection-request deadlineMs must be a positive integer');
-  return { transports: [...new Set(transports)], deadlineMs, allowBasicAuth: input?.allowBasicAuth ?? d.allowBasicAuth, vpn: input?.vpn ?? null };
+  return { transports: [...new Set(transports)], deadlineMs, allowBasicAuth: input?.allowBasicAuth ?? d.allowBasicAuth, vpn: input?.vpn ?? null, xmpp: input?.xmpp ?? null };
 }
 
 function typeAuth(auth: DeviceTypeInput['connectionRequestAuth'], now: EpochMs): TypeConnectionRequestAuth | null {

@@ -211,6 +211,14 @@ export interface ConnectionRequestPolicy {
   /** Basic instead of Digest when the CPE asks for it (plain HTTP: the password travels readable). */
   allowBasicAuth: boolean;
   vpn: ConnectionRequestVpn | null;
+  /** The ACS configures XMPP connection requests on the CPE (src/xmpp/README.md); null: it uses only what the CPE reports. */
+  xmpp: XmppProvisioning | null;
+}
+
+/** What the ACS sets up when a type's devices take connection requests over XMPP (TR-069 Annex K). */
+export interface XmppProvisioning {
+  /** `XMPP.Connection.{i}.KeepAliveInterval` set on the CPE, in seconds (the seed's table: 300). */
+  keepAliveInterval: number;
 }
 
 export type ConnectionRequestPolicyInput = Partial<ConnectionRequestPolicy>;
@@ -223,10 +231,12 @@ export interface TypeConnectionRequestAuth {
 }
 
 export const DEFAULT_CONNECTION_REQUEST_POLICY: ConnectionRequestPolicy = {
-  transports: ['http', 'udp', 'xmpp'],
+  // XMPP first: a device has a ConnReqJabberID only once XMPP was set up for it, and then it is the way through NAT.
+  transports: ['xmpp', 'http', 'udp'],
   deadlineMs: 30_000,
   allowBasicAuth: false,
   vpn: null,
+  xmpp: null,
 };
 
 export interface DeviceType {
@@ -311,6 +321,8 @@ export interface TaskArgsByType {
   getRPCMethods: Record<string, never>;
   /** Re-read a subtree: GetParameterNames then GetParameterValues below `path`. */
   refresh: { path: string };
+  /** System task: configure XMPP connection requests on the CPE (src/xmpp/README.md); several RPCs. */
+  provisionXmpp: { root: 'Device.' | 'InternetGatewayDevice.'; keepAliveInterval: number; parameterKey?: string };
 }
 
 export type TaskType = keyof TaskArgsByType;
@@ -329,6 +341,7 @@ export const TASK_TYPES = [
   'scheduleInform',
   'getRPCMethods',
   'refresh',
+  'provisionXmpp',
 ] as const satisfies readonly TaskType[];
 
 /** A task kind with its typed arguments, discriminated on `type`. */

@@ -41,7 +41,7 @@ const connreqRouting = z
       .max(3)
       .refine((list) => new Set(list).size === list.length, 'a transport appears twice')
       .optional()
-      .describe('order of preference (default http, udp, xmpp); transports a device cannot use are left out at poke time'),
+      .describe('order of preference (default xmpp, http, udp); transports a device cannot use are left out at poke time'),
     deadlineMs: z.number().int().min(1_000).max(600_000).optional().describe('a poke not accepted within this time ends `timeout` (default 30000)'),
     allowBasicAuth: z.boolean().optional().describe('HTTP Basic when the CPE asks for it; the password then travels readable (default false)'),
     vpn: z
@@ -58,6 +58,13 @@ const connreqRouting = z
       .nullable()
       .optional()
       .describe('rewrite the ConnectionRequestURL host to the VPN-side address (port and path kept)'),
+    xmpp: z
+      .strictObject({
+        keepAliveInterval: z.number().int().min(-1).max(86_400).default(300).describe('XMPP.Connection.{i}.KeepAliveInterval set on the CPE, seconds'),
+      })
+      .nullable()
+      .optional()
+      .describe('set up XMPP connection requests (Annex K): the ACS creates the CPE\'s account on the XMPP server and configures the CPE with the profile'),
   })
   .describe('How pokes reach devices of the type (see the router README); fields left out take the defaults.');
 
@@ -112,6 +119,7 @@ export const DeviceTypeSchema = named(
           egress: z.object({ localAddress: z.string().optional(), proxyUrl: z.string().optional() }).optional(),
         })
         .nullable(),
+      xmpp: z.object({ keepAliveInterval: z.number().int() }).nullable(),
     }),
     connectionRequestAuth: z
       .object({ username: z.string(), passwordSet: z.literal(true), updatedAt: epochMs })

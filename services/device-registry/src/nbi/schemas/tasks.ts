@@ -3,6 +3,7 @@ import { validateValue, xsdTypeFromLocalName } from '@acs/cwmp';
 import { z } from 'zod';
 import { csv, epochMs, leafName, NAME_MAX, nullableMs, pageOf, pageQuery, parameterPath, queryBool, xsdTypeSchema } from './common.js';
 import { named } from './registry.js';
+import { TASK_TYPES } from '../../store/types.js';
 
 const objectPath = parameterPath.refine((n) => n.endsWith('.'), 'expected an object path ending in "."');
 // TR-069 A.3.2.1: ParameterKey and CommandKey are string(32).
@@ -152,7 +153,7 @@ export const TaskSchema = named(
     id: z.string(),
     deviceId: z.string(),
     seq: z.number().int(),
-    type: z.enum(Object.keys(TASK_ARGS) as [TaskKind, ...TaskKind[]]),
+    type: z.enum(TASK_TYPES).describe('what TaskRequest creates, or provisionXmpp (the registry\'s own XMPP set-up)'),
     args: z.record(z.string(), z.unknown()).describe('as in TaskRequest; passwords are replaced by "[REDACTED]"'),
     status: z.enum(TASK_STATUSES),
     attempts: z.number().int(),

@@ -33,7 +33,7 @@ export function deviceTypeStoreContract(store: DeviceStore): void {
 
     it('gives every type the default connection-request policy, fills partial ones and keeps type-level credentials', async () => {
       const plain = await store.createDeviceType({ name: 'plain' }, T0);
-      expect(plain.connectionRequestPolicy).toEqual({ transports: ['http', 'udp', 'xmpp'], deadlineMs: 30_000, allowBasicAuth: false, vpn: null });
+      expect(plain.connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http', 'udp'], deadlineMs: 30_000, allowBasicAuth: false, vpn: null, xmpp: null });
       expect(plain.connectionRequestAuth).toBeNull();
 
       const vpn = { hostFromParameter: 'Device.X_VPN.IPAddress', egress: { localAddress: '10.8.0.1' } };
@@ -41,13 +41,13 @@ export function deviceTypeStoreContract(store: DeviceStore): void {
         { name: 'vpn-gw', connectionRequestPolicy: { transports: ['xmpp', 'http', 'xmpp'], vpn }, connectionRequestAuth: { username: 'type-cr', passwordSealed: 'v1.t.y.p' } },
         T0,
       );
-      expect(routed.connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http'], deadlineMs: 30_000, allowBasicAuth: false, vpn });
+      expect(routed.connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http'], deadlineMs: 30_000, allowBasicAuth: false, vpn, xmpp: null });
       expect(routed.connectionRequestAuth).toEqual({ username: 'type-cr', passwordSealed: 'v1.t.y.p', updatedAt: T0 });
       expect(await store.getDeviceType(routed.id)).toEqual(routed);
 
       // A patch replaces the policy (defaults again for what it leaves out) and the credentials.
       const patched = await store.updateDeviceType(routed.id, { connectionRequestPolicy: { deadlineMs: 5_000, allowBasicAuth: true }, connectionRequestAuth: { username: 'type-cr2', passwordSealed: 'v1.x.y.z' } }, T0 + 9);
-      expect(patched?.connectionRequestPolicy).toEqual({ transports: ['http', 'udp', 'xmpp'], deadlineMs: 5_000, allowBasicAuth: true, vpn: null });
+      expect(patched?.connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http', 'udp'], deadlineMs: 5_000, allowBasicAuth: true, vpn: null, xmpp: null });
       expect(patched?.connectionRequestAuth).toEqual({ username: 'type-cr2', passwordSealed: 'v1.x.y.z', updatedAt: T0 + 9 });
       const renamed = await store.updateDeviceType(routed.id, { name: 'vpn-gw-2' }, T0 + 10);
       expect(renamed?.connectionRequestAuth?.updatedAt).toBe(T0 + 9);

@@ -1,11 +1,15 @@
 import type { DeviceTypeStore } from '../device-store.js';
 import { DEVICE_TYPE_DEPENDENTS, type DependentDeletes } from '../cascades.js';
 import { pickDeviceType } from '../device-type-match.js';
-import { newDeviceType, patchDeviceType } from '../records.js';
+import { connectionRequestPolicy, newDeviceType, patchDeviceType } from '../records.js';
 import type { DeviceType, DeviceTypeInput, DeviceTypePatch, EpochMs } from '../types.js';
 import { conflictOnUnique, type SqliteConnection } from './connection.js';
 
-const parse = (r: { doc: string }) => JSON.parse(r.doc) as DeviceType;
+// Documents written before a policy field existed take its default on the way out, as in the Mongo adapter.
+const parse = (r: { doc: string }): DeviceType => {
+  const doc = JSON.parse(r.doc) as DeviceType;
+  return { ...doc, connectionRequestPolicy: connectionRequestPolicy(doc.connectionRequestPolicy) };
+};
 
 /** DeviceTypeStore on the `device_types` table, unique on the name. */
 export class SqliteDeviceTypeStore implements DeviceTypeStore {
