@@ -1,0 +1,1 @@
+export { createXmppSession } from './xmpp-session.js';
