@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import auth from 'http-auth';
+import { createRateLimit, type RateLimit } from './rate-limit.js';
 
 /**
  * A way for the ACS to ask this CPE for a session (TR-069 §3.2.2 HTTP, Annex G UDP, Annex K
@@ -44,13 +45,14 @@ export interface HttpConnectionRequestOptions {
   onRequest: () => void;
   /** An accepted request within this many ms of the previous one gets 503. Default 1000. */
   rateLimitMs?: number;
+  /** A limit shared with the CPE's other transports; replaces `rateLimitMs`. */
+  rateLimit?: RateLimit;
   behaviour?: ConnectionRequestBehaviour;
   /** Delay of the `slow` behaviour. Default 5000. */
   slowMs?: number;
   realm?: string;
 }
 
-const DEFAULT_RATE_LIMIT_MS = 1_000;
 const DEFAULT_SLOW_MS = 5_000;
 
 function md5(s: string): string {
@@ -67,11 +69,10 @@ export function createHttpConnectionRequestEndpoint(opts: HttpConnectionRequestO
   const host = opts.host ?? '127.0.0.1';
   const path = opts.path ?? `/cr/${randomBytes(6).toString('hex')}`;
   const behaviour = opts.behaviour ?? 'normal';
-  const rateLimitMs = opts.rateLimitMs ?? DEFAULT_RATE_LIMIT_MS;
+  const rateLimit = opts.rateLimit ?? createRateLimit(opts.rateLimitMs);
   const realm = opts.realm ?? 'cwmp-cr';
   let server: Server | undefined;
   let url = '';
-  let lastAccepted = -Infinity;
   const timers = new Set<NodeJS.Timeout>();
 
   const digest = auth.digest({ realm, qop: 'auth' }, (username, callback) => {
@@ -91,9 +92,7 @@ export function createHttpConnectionRequestEndpoint(opts: HttpConnectionRequestO
         digest.ask(res, result instanceof Error ? {} : result);
         return;
       }
-      const now = Date.now();
-      if (behaviour === 'busy' || now - lastAccepted < rateLimitMs) return end(res, 503);
-      lastAccepted = now;
+      if (behaviour === 'busy' || !rateLimit.tryAccept()) return end(res, 503);
       const accept = () => {
         // The CPE answers first, then opens its session (cwmp-protocol.md §7).
         res.once('finish', () => opts.onRequest());

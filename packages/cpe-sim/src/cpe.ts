@@ -29,7 +29,11 @@ import {
   SessionError,
   SessionTimeoutError,
 } from './errors.js';
+import { nowIso } from './iso-time.js';
+import type { LoginSlots } from './login-slots.js';
+import { createRateLimit } from './rate-limit.js';
 import { SessionConnections } from './session-connections.js';
+import { createXmppConnectionRequestEndpoint, type XmppConnectionRequestEndpoint } from './xmpp-connection-request.js';
 import { createDataModel, type DataModel, type DataModelSpec } from './model/data-model.js';
 
 export const DEFAULT_CWMP_NAMESPACE = 'urn:dslforum-org:cwmp-1-2';
@@ -60,9 +64,22 @@ export interface CpeConnectionRequestOptions {
   /** Port of the HTTP listener (default 0: any free port). */
   port?: number;
   path?: string;
+  /** Window of the connection-request rate limit, shared by the HTTP and XMPP endpoints. */
   rateLimitMs?: number;
   behaviour?: ConnectionRequestBehaviour;
   slowMs?: number;
+}
+
+/** The XMPP (Annex K) endpoint: it logs in once the ACS has provisioned XMPP.Connection and ConnReqXMPPConnection. */
+export interface CpeXmppOptions {
+  /** PEM CA(s) to trust for the XMPP server's certificate (e.g. Prosody's self-signed one). */
+  ca?: string | Buffer;
+  behaviour?: ConnectionRequestBehaviour;
+  slowMs?: number;
+  /** Shared by a fleet to bound concurrent logins. */
+  loginSlots?: LoginSlots;
+  /** Bound of one login and of each keep-alive ping, in ms. Default 10 000. */
+  timeoutMs?: number;
 }
 
 export interface CpeOptions {
@@ -81,7 +98,9 @@ export interface CpeOptions {
   auth?: AcsAuthMode;
   /** false: no connection-request listener at all. */
   connectionRequest?: CpeConnectionRequestOptions | false;
-  /** Extra endpoints (UDP, XMPP) built by the caller; started and stopped with the CPE. */
+  /** false: ignore XMPP provisioning. Default: an XMPP endpoint with default options. */
+  xmpp?: CpeXmppOptions | false;
+  /** Extra endpoints (UDP...) built by the caller; started and stopped with the CPE. */
   endpoints?: (cpe: { requestConnection(): void }) => ConnectionRequestEndpoint[];
   /** Run PeriodicInformInterval timers (when PeriodicInformEnable is true). Default false. */
   periodicInform?: boolean;
@@ -127,6 +146,8 @@ export interface Cpe {
   readonly model: DataModel;
   /** ConnectionRequestURL currently published ('' without an HTTP listener). */
   readonly connectionRequestUrl: string;
+  /** The XMPP connection-request endpoint (undefined with `xmpp: false` or before start()). */
+  readonly xmpp: XmppConnectionRequestEndpoint | undefined;
   readonly retryCount: number;
   /** Starts the listeners and, unless `inform: false`, the boot session (0 BOOTSTRAP on first contact, 1 BOOT). */
   start(opts?: { inform?: boolean }): Promise<void>;
@@ -162,10 +183,6 @@ export function retryWindowS(n: number, minWaitS = 5, multiplier = 2000): [numbe
   const k = multiplier / 1000;
   const c = Math.min(Math.max(n, 1), 10);
   return [minWaitS * k ** (c - 1), minWaitS * k ** c];
-}
-
-function nowIso(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function isHttpUrl(url: string): boolean {
@@ -204,6 +221,13 @@ export function createCpe(opts: CpeOptions): Cpe {
   };
   const endpoints: ConnectionRequestEndpoint[] = [];
   let httpEndpoint: ConnectionRequestEndpoint | undefined;
+  let xmppEndpoint: XmppConnectionRequestEndpoint | undefined;
+  // One limit for every transport: an ACS poking over HTTP and XMPP at once gets one session.
+  const crRateLimit = createRateLimit(opts.connectionRequest ? opts.connectionRequest.rateLimitMs : undefined);
+  const crCredentials = () => ({
+    username: model.getValue(msName('ConnectionRequestUsername')) ?? '',
+    password: model.getValue(msName('ConnectionRequestPassword')) ?? '',
+  });
 
   const spec = typeof opts.model === 'function' ? undefined : opts.model;
   // The model is built lazily when it needs the listener's URL.
@@ -362,6 +386,8 @@ export function createCpe(opts: CpeOptions): Cpe {
           model.reset();
           unwatch = watchModel();
           publishConnectionRequestUrl();
+          // A reset model announces no changes: the XMPP endpoint re-reads it (XMPP is gone: log out).
+          xmppEndpoint?.refresh();
           model.clearChanges();
           pending = [];
           transfers = [];
@@ -645,16 +671,17 @@ export function createCpe(opts: CpeOptions): Cpe {
     get retryCount() {
       return retryCount;
     },
+    get xmpp() {
+      return xmppEndpoint;
+    },
     async start(startOpts = {}) {
       stopped = false;
       if (opts.connectionRequest !== false && !httpEndpoint) {
         const cr = opts.connectionRequest ?? {};
         httpEndpoint = createHttpConnectionRequestEndpoint({
           ...cr,
-          credentials: () => ({
-            username: model.getValue(msName('ConnectionRequestUsername')) ?? '',
-            password: model.getValue(msName('ConnectionRequestPassword')) ?? '',
-          }),
+          rateLimit: crRateLimit,
+          credentials: crCredentials,
           onRequest: () => cpe.requestConnection(),
         });
         endpoints.push(httpEndpoint);
@@ -673,6 +700,18 @@ export function createCpe(opts: CpeOptions): Cpe {
       if (!bootstrapped) addEvent('0 BOOTSTRAP');
       addEvent('1 BOOT');
       schedulePeriodic();
+      if (opts.xmpp !== false) {
+        // Built after the model, which start() may have just rebuilt: the endpoint watches it for provisioning.
+        xmppEndpoint ??= createXmppConnectionRequestEndpoint({
+          ...opts.xmpp,
+          model: () => model,
+          credentials: crCredentials,
+          onRequest: () => cpe.requestConnection(),
+          rateLimit: crRateLimit,
+          secondMs,
+        });
+        await xmppEndpoint.start();
+      }
       if (startOpts.inform !== false) requestSession();
     },
     inform(extra = []) {
@@ -700,7 +739,7 @@ export function createCpe(opts: CpeOptions): Cpe {
       timers.clear();
       retryTimer = undefined;
       periodicTimer = undefined;
-      await Promise.all(endpoints.map((ep) => ep.stop()));
+      await Promise.all([...endpoints, ...(xmppEndpoint ? [xmppEndpoint] : [])].map((ep) => ep.stop()));
       await running;
       if (agent) {
         // Our own keep-alive sockets would otherwise hold the process open.

@@ -1,3 +1,5 @@
+import { CodedError } from './coded-error.js';
+
 /** Why a CWMP session of a simulated CPE failed. Carried as a value in SessionResult. */
 export type SessionErrorCode =
   | 'AUTH_FAILED'
@@ -57,4 +59,22 @@ export class CwmpProtocolError extends SessionError {
 export class CpeStoppedError extends SessionError {
   override readonly name = 'CpeStoppedError';
   readonly code = 'STOPPED';
+}
+
+/** Why an XMPP login of a simulated CPE failed or its connection ended. */
+export type XmppErrorCode =
+  /** SASL failure: wrong username or password. */
+  | 'AUTH_FAILED'
+  /** TCP connect refused or timed out. */
+  | 'SERVER_NOT_PRESENT'
+  /** UseTLS is true but the server offered no STARTTLS, or the handshake failed (untrusted certificate...). */
+  | 'TLS_FAILED'
+  /** The server sent something the login cannot go on with. */
+  | 'PROTOCOL'
+  | 'TIMEOUT'
+  /** stop() or a new configuration ended the attempt. */
+  | 'ABORTED';
+
+export class XmppError extends CodedError<XmppErrorCode> {
+  override readonly name = 'XmppError';
 }

@@ -1,5 +1,5 @@
 export { createCpe, retryWindowS, CPE_RPC_METHODS, DEFAULT_CWMP_NAMESPACE } from './cpe.js';
-export type { Cpe, CpeOptions, CpeConnectionRequestOptions, AcsAuthMode, SessionResult } from './cpe.js';
+export type { Cpe, CpeOptions, CpeConnectionRequestOptions, CpeXmppOptions, AcsAuthMode, SessionResult } from './cpe.js';
 export { createFleet } from './fleet.js';
 export type { Fleet, FleetOptions, FleetModel, FleetRunOptions, FleetStats } from './fleet.js';
 export { createHttpConnectionRequestEndpoint } from './connection-request.js';
@@ -33,3 +33,12 @@ export { fillTemplate, macForIndex, wanIpForIndex, TemplateError } from './model
 export type { ModelContext } from './model/templating.js';
 export { summarize, percentile } from './stats.js';
 export type { SessionSummary } from './stats.js';
+export { createXmppConnectionRequestEndpoint, CONNREQ_NS } from './xmpp-connection-request.js';
+export type { XmppConnectionRequestEndpoint, XmppConnectionRequestOptions, XmppStatus } from './xmpp-connection-request.js';
+export { provisionXmpp } from './xmpp-provisioning.js';
+export type { XmppProvisioning } from './xmpp-provisioning.js';
+export { createLoginSlots } from './login-slots.js';
+export type { LoginSlots } from './login-slots.js';
+export { isAllowedJabberId } from './jabber-id.js';
+export { XmppError } from './errors.js';
+export type { XmppErrorCode } from './errors.js';
