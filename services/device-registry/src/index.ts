@@ -67,3 +67,5 @@ export type { PokeRouter, PokeRouterOptions, RoutingStore } from './router/poke-
 export { planConnectionRequest, addressScope, normaliseIp } from './router/route-plan.js';
 export type { RoutePlan, PlannedCommand, SkippedTransport, PlanInput, SecretOpener, AddressScope } from './router/route-plan.js';
 export { pokeRequestIdFor, lastPokeFor, CONNECTION_REQUEST_EVENT, LAST_POKE_MAX_AGE_MS } from './router/last-poke.js';
+export { busXmppAccounts, xmppUsernameFor, XmppAccountError } from './xmpp/accounts.js';
+export type { XmppAccounts, XmppAccount } from './xmpp/accounts.js';
