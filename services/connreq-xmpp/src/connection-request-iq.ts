@@ -27,6 +27,11 @@ export interface ConnectionRequestIqOptions {
   readonly session: XmppSession;
   /** Longest wait for the CPE's answer (CONNREQ_XMPP_TIMEOUT_MS); the deadline cuts it shorter. */
   readonly timeoutMs: number;
+  /**
+   * For this long after the session came back from an outage, an offline CPE is retried rather than reported: when
+   * the server restarted, the CPEs are reconnecting too (default 30 s; the deadline bounds it).
+   */
+  readonly reconnectGraceMs?: number;
   readonly now?: () => number;
 }
 
@@ -45,21 +50,26 @@ export function connectionRequestStanza(jid: string, credentials: { username: st
   );
 }
 
-function fromStanzaError(err: XmppStanzaError): XmppConnreqResult {
+function fromStanzaError(err: XmppStanzaError, cpesReconnecting: boolean): XmppConnreqResult {
   const detail = `XMPP ${err.condition}${err.type ? ` (${err.type})` : ''}${err.text ? `: ${err.text}` : ''}`;
   if (NOT_AUTHORIZED.test(err.condition)) return { outcome: 'auth_failed', detail, retryable: false };
-  // The server answers at once for an offline CPE: retrying within seconds would not find it online either.
-  if (UNREACHABLE.has(err.condition)) return { outcome: 'unreachable', detail, retryable: false };
+  if (UNREACHABLE.has(err.condition)) {
+    // In steady state the server answers at once for an offline CPE, and retrying within seconds would not find it.
+    if (!cpesReconnecting) return { outcome: 'unreachable', detail, retryable: false };
+    return { outcome: 'unreachable', detail: `${detail} (our XMPP session just came back: CPEs may still be reconnecting)`, retryable: true };
+  }
   return { outcome: 'rejected', detail, retryable: false };
 }
 
 /**
  * The connreq core's `perform` for XMPP: one connectionRequest IQ to the command's JID over the shared session, the
- * answer mapped onto an outcome. CPE behaviour comes back as a value; only an abort (the worker stopping) throws.
+ * answer mapped onto an outcome. Every CPE, server and session behaviour comes back as a value, never a throw.
  */
 export function createConnectionRequestIq(options: ConnectionRequestIqOptions) {
   const { session } = options;
   const now = options.now ?? Date.now;
+  const graceMs = options.reconnectGraceMs ?? 30_000;
+  const cpesReconnecting = () => session.reconnectedAt !== undefined && now() - session.reconnectedAt < graceMs;
   return async function perform(command: ConnreqXmppCommand, { signal, deadline, log }: PerformContext): Promise<XmppConnreqResult> {
     if (session.state !== 'online') {
       // Retryable: the core tries again with back-off, so pokes sent while the server restarts are not lost.
@@ -71,12 +81,12 @@ export function createConnectionRequestIq(options: ConnectionRequestIqOptions) {
       await session.request(connectionRequestStanza(command.jid, command.credentials), { timeoutMs, signal });
       return { outcome: 'accepted' };
     } catch (err) {
-      if (signal.aborted) throw err;
-      if (err instanceof XmppStanzaError) return fromStanzaError(err);
-      if (err instanceof XmppTimeoutError) {
+      // The core aborts the signal at the deadline only (never to stop): that is a timeout like our own.
+      if (err instanceof XmppTimeoutError || signal.aborted) {
         // The CPE may have it and start a session anyway: not retried.
         return { outcome: 'timeout', detail: `no answer from ${command.jid} within ${timeoutMs} ms`, retryable: false };
       }
+      if (err instanceof XmppStanzaError) return fromStanzaError(err, cpesReconnecting());
       if (err instanceof XmppSessionDownError) return { outcome: 'unreachable', retryable: true, detail: err.message };
       log.error({ err, jid: command.jid }, 'XMPP connection request failed unexpectedly');
       return { outcome: 'rejected', detail: `internal error: ${err instanceof Error ? err.message : String(err)}`, retryable: false };

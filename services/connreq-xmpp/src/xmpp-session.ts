@@ -30,6 +30,8 @@ export interface XmppSession {
   readonly jid: string | undefined;
   /** The service URI, for messages. */
   readonly server: string;
+  /** When the session last came back online after having lost an earlier connection (epoch ms); none: never. */
+  readonly reconnectedAt: number | undefined;
   /** Connects, and keeps reconnecting after every disconnect until `stop()`. */
   start(): void;
   stop(): Promise<void>;
@@ -81,6 +83,8 @@ export function createXmppSession(options: XmppSessionOptions): XmppSession {
   let stopped = false;
   let failures = 0;
   let lastProblem: string | undefined;
+  let everOnline = false;
+  let reconnectedAt: number | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let keepaliveTimer: NodeJS.Timeout | undefined;
 
@@ -155,6 +159,8 @@ export function createXmppSession(options: XmppSessionOptions): XmppSession {
     if (current !== client) return;
     const downFor = failures;
     failures = 0;
+    if (everOnline) reconnectedAt = Date.now();
+    everOnline = true;
     lastProblem = undefined;
     setState('online', 'info', { boundJid: client.jid?.toString(), ...(downFor > 0 ? { failures: downFor } : {}) });
     if (keepaliveMs > 0) keepaliveTimer = setInterval(() => void keepalive(client), keepaliveMs);
@@ -179,6 +185,9 @@ export function createXmppSession(options: XmppSessionOptions): XmppSession {
       return state === 'online' ? current?.jid?.toString() : undefined;
     },
     server,
+    get reconnectedAt() {
+      return reconnectedAt;
+    },
     start() {
       if (started) return;
       started = true;
