@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '@acs/config';
-import { gatewayConfig, gatewaySettings } from './config.js';
+import { gatewayConfig, gatewayServiceSettings, gatewaySettings } from './config.js';
 
 describe('gateway configuration', () => {
   it('has the documented defaults, listening on loopback', () => {
@@ -58,5 +58,12 @@ describe('gateway configuration', () => {
     expect(message).toContain('CWMP_NONCE_SECRET');
     expect(message).toContain('CWMP_TLS_KEY_FILE');
     expect(() => gatewayConfig.load({ NODE_ENV: 'production', CWMP_NONCE_SECRET: 'z'.repeat(32) })).not.toThrow();
+  });
+
+  it('gives the unit where to listen and its TLS files', () => {
+    const plain = gatewayServiceSettings(gatewayConfig.load({ CWMP_HOST: '0.0.0.0', CWMP_PORT: '8443' }), 'x'.repeat(16));
+    expect(plain).toEqual({ gateway: expect.objectContaining({ nonceSecret: 'x'.repeat(16) }), listen: { host: '0.0.0.0', port: 8443 } });
+    const tls = gatewayServiceSettings(gatewayConfig.load({ CWMP_TLS_CERT_FILE: '/tls/c.pem', CWMP_TLS_KEY_FILE: '/tls/k.pem' }), 'x'.repeat(16));
+    expect(tls.tls).toEqual({ certFile: '/tls/c.pem', keyFile: '/tls/k.pem' });
   });
 });

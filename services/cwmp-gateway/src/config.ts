@@ -3,8 +3,10 @@ import { DEFAULT_SUBJECT_PREFIX } from '@acs/contracts';
 import { DEFAULT_MAX_BYTES } from '@acs/cwmp';
 import { z } from 'zod';
 import type { GatewaySettings } from './gateway.js';
+import type { GatewayServiceSettings } from './service.js';
 
-const shape = {
+/** Every variable the gateway reads; the all-in-one app picks from it those that apply to one process. */
+export const gatewayConfigShape = {
   NODE_ENV: enumVar(['development', 'test', 'production']).default('development'),
   CWMP_PORT: portVar().default(7547),
   // Production sets the interface it must listen on (0.0.0.0 in a pod); nothing ever defaults to all interfaces.
@@ -44,7 +46,14 @@ const shape = {
   OTEL_EXPORTER_OTLP_ENDPOINT: urlVar({ protocols: ['http', 'https'] }).optional(),
 };
 
-const schema = z.object(shape).superRefine((c, ctx) => {
+/**
+ * The checks across variables, for a schema composed from gatewayConfigShape to apply too (zod refuses to pick
+ * from a refined object, so a composed schema starts from the shape).
+ */
+export function checkGatewayConfig(
+  c: { NODE_ENV?: string; CWMP_NONCE_SECRET?: string; CWMP_TLS_CERT_FILE?: string; CWMP_TLS_KEY_FILE?: string },
+  ctx: z.RefinementCtx,
+): void {
   if (c.NODE_ENV === 'production' && c.CWMP_NONCE_SECRET === undefined) {
     // Replicas that each invent a secret reject each other's nonces: the challenge and the retry may land apart.
     ctx.addIssue({ code: 'custom', path: ['CWMP_NONCE_SECRET'], message: 'required in production (shared by every replica)' });
@@ -52,15 +61,35 @@ const schema = z.object(shape).superRefine((c, ctx) => {
   if ((c.CWMP_TLS_CERT_FILE === undefined) !== (c.CWMP_TLS_KEY_FILE === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['CWMP_TLS_KEY_FILE'], message: 'set both CWMP_TLS_CERT_FILE and CWMP_TLS_KEY_FILE, or neither' });
   }
-});
+}
+
+const schema = z.object(gatewayConfigShape).superRefine(checkGatewayConfig);
 
 /** The gateway's environment variables; `gatewayConfig.load(env)` is called by `main.ts` only. */
-export const gatewayConfig = defineConfig(schema as unknown as z.ZodObject<typeof shape>);
+export const gatewayConfig = defineConfig(schema as unknown as z.ZodObject<typeof gatewayConfigShape>);
 
-export type GatewayConfig = ConfigOf<typeof shape>;
+export type GatewayConfig = ConfigOf<typeof gatewayConfigShape>;
 
-/** The gateway's settings slice of the configuration (the secret resolved by `main.ts`). */
-export function gatewaySettings(config: GatewayConfig, nonceSecret: string): GatewaySettings {
+/** The variables gatewaySettings reads (the all-in-one's configuration has them too). */
+export type GatewaySettingsConfig = Pick<
+  GatewayConfig,
+  | 'CWMP_PATH'
+  | 'CWMP_AUTH_REALM'
+  | 'CWMP_NONCE_TTL_MS'
+  | 'CWMP_ALLOW_BASIC'
+  | 'CWMP_TRUSTED_PROXIES'
+  | 'CWMP_CONNECTION_FALLBACK'
+  | 'CWMP_MAX_BODY_BYTES'
+  | 'CWMP_SESSION_TIMEOUT_MS'
+  | 'CWMP_MAX_SESSION_MS'
+  | 'CWMP_MAX_RPCS_PER_SESSION'
+  | 'CWMP_AUTH_FAIL_LIMIT'
+  | 'CWMP_AUTH_FAIL_WINDOW_MS'
+  | 'CWMP_RETRY_AFTER_S'
+>;
+
+/** The gateway's settings slice of the configuration (the secret resolved by the caller). */
+export function gatewaySettings(config: GatewaySettingsConfig, nonceSecret: string): GatewaySettings {
   return {
     path: config.CWMP_PATH,
     realm: config.CWMP_AUTH_REALM,
@@ -76,5 +105,19 @@ export function gatewaySettings(config: GatewayConfig, nonceSecret: string): Gat
     authFailLimit: config.CWMP_AUTH_FAIL_LIMIT,
     authFailWindowMs: config.CWMP_AUTH_FAIL_WINDOW_MS,
     retryAfterS: config.CWMP_RETRY_AFTER_S,
+  };
+}
+
+/** The variables gatewayServiceSettings reads beyond gatewaySettings's (a port may be 0 in the all-in-one's). */
+export type GatewayServiceConfig = GatewaySettingsConfig & Pick<GatewayConfig, 'CWMP_HOST' | 'CWMP_PORT' | 'CWMP_TLS_CERT_FILE' | 'CWMP_TLS_KEY_FILE'>;
+
+/** createGatewayService's settings: the gateway's, where it listens, its TLS files. */
+export function gatewayServiceSettings(config: GatewayServiceConfig, nonceSecret: string): GatewayServiceSettings {
+  return {
+    gateway: gatewaySettings(config, nonceSecret),
+    listen: { host: config.CWMP_HOST, port: config.CWMP_PORT },
+    ...(config.CWMP_TLS_CERT_FILE !== undefined && config.CWMP_TLS_KEY_FILE !== undefined
+      ? { tls: { certFile: config.CWMP_TLS_CERT_FILE, keyFile: config.CWMP_TLS_KEY_FILE } }
+      : {}),
   };
 }

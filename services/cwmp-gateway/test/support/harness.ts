@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { request, type Agent, type IncomingHttpHeaders, type Server } from 'node:http';
+import { request, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createMemoryBus, MemoryBroker, type Bus } from '@acs/bus';
 import { createSubjects, type RegistryClient, type Subjects } from '@acs/contracts';
 import { encode, type CwmpEnvelope, type CwmpHeader, type CwmpMessage, type DeviceIdStruct, type EventStruct } from '@acs/cwmp';
 import { createMemoryKv } from '@acs/kv';
 import { createLogger } from '@acs/telemetry';
-import { freePort } from '@acs/testkit';
 import { DIGEST, buildAuthorizationHeader, parseWWWAuthenticateHeader } from 'http-auth-utils';
-import { createGateway, DEFAULT_SETTINGS, type Gateway, type GatewayDeps, type GatewaySettings } from '../../src/gateway.js';
-import { createCwmpServer } from '../../src/server.js';
+import { DEFAULT_SETTINGS, type Gateway, type GatewayDeps, type GatewaySettings } from '../../src/gateway.js';
+import { createGatewayService, type GatewayService } from '../../src/service.js';
 
 export const CWMP_NS = 'urn:dslforum-org:cwmp-1-2';
 
@@ -100,50 +99,39 @@ export async function startGateways(
   const subjects = createSubjects('acs');
   const logs = new LogCapture();
   const logger = createLogger({ service: 'cwmp-gateway-test', level: 'debug', destination: logs });
-  const servers: Server[] = [];
-  const gateways: Gateway[] = [];
+  const services: GatewayService[] = [];
   const buses: Bus[] = [];
   const urls: string[] = [];
   const settings: GatewaySettings = { ...DEFAULT_SETTINGS, nonceSecret: NONCE_SECRET, ...opts.settings };
   for (let i = 0; i < count; i += 1) {
     const bus = createMemoryBus({ broker });
     buses.push(bus);
-    const gateway = createGateway({
-      registry: opts.registry,
-      sessions: kv.sessions,
-      locks: kv.locks,
-      rateLimiter: kv.rateLimiter,
-      bus,
-      subjects,
-      logger: logger.child({ replica: i }),
-      settings,
-      ...(opts.now ? { now: opts.now } : {}),
-      ...(opts.metricsHandler ? { metricsHandler: opts.metricsHandler } : {}),
-    });
-    gateways.push(gateway);
-    const server = createCwmpServer(gateway.app, {
-      keepAliveTimeoutMs: settings.sessionTimeoutMs,
-      ...(opts.tls ? { tlsCertFile: opts.tls.certFile, tlsKeyFile: opts.tls.keyFile } : {}),
-    });
-    const port = await freePort();
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    servers.push(server);
-    urls.push(`${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}${settings.path}`);
+    // The unit the service's main.ts runs: gateway and listener, on a free loopback port.
+    const service = createGatewayService(
+      {
+        registry: opts.registry,
+        kv,
+        bus,
+        subjects,
+        logger: logger.child({ replica: i }),
+        ...(opts.now ? { now: opts.now } : {}),
+        ...(opts.metricsHandler ? { metricsHandler: opts.metricsHandler } : {}),
+      },
+      { gateway: settings, listen: { host: '127.0.0.1', port: 0 }, drainTimeoutMs: 0, ...(opts.tls ? { tls: opts.tls } : {}) },
+    );
+    services.push(service);
+    urls.push((await service.start()).url);
   }
   const observer = createMemoryBus({ broker });
   return {
     urls,
-    gateways,
+    gateways: services.map((s) => s.gateway),
     kv,
     observer,
     subjects,
     logs,
     async stop() {
-      for (const s of servers) {
-        s.closeAllConnections();
-        await new Promise<void>((resolve) => s.close(() => resolve()));
-      }
-      for (const g of gateways) await g.close();
+      for (const s of services) await s.stop();
       for (const b of [...buses, observer]) await b.close();
       await kv.close();
     },
