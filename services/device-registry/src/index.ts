@@ -69,3 +69,5 @@ export type { RoutePlan, PlannedCommand, SkippedTransport, PlanInput, SecretOpen
 export { pokeRequestIdFor, lastPokeFor, CONNECTION_REQUEST_EVENT, LAST_POKE_MAX_AGE_MS } from './router/last-poke.js';
 export { busXmppAccounts, xmppUsernameFor, XmppAccountError } from './xmpp/accounts.js';
 export type { XmppAccounts, XmppAccount } from './xmpp/accounts.js';
+export { createRegistryService } from './service.js';
+export type { RegistryService, RegistryServiceDeps, RegistryServiceSettings, RegistryStarted } from './service.js';
