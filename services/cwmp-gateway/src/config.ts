@@ -5,8 +5,7 @@ import { z } from 'zod';
 import type { GatewaySettings } from './gateway.js';
 import type { GatewayServiceSettings } from './service.js';
 
-/** Every variable the gateway reads; the all-in-one app picks from it those that apply to one process. */
-export const gatewayConfigShape = {
+const shape = {
   NODE_ENV: enumVar(['development', 'test', 'production']).default('development'),
   CWMP_PORT: portVar().default(7547),
   // Production sets the interface it must listen on (0.0.0.0 in a pod); nothing ever defaults to all interfaces.
@@ -47,8 +46,8 @@ export const gatewayConfigShape = {
 };
 
 /**
- * The checks across variables, for a schema composed from gatewayConfigShape to apply too (zod refuses to pick
- * from a refined object, so a composed schema starts from the shape).
+ * The checks across variables, for a schema composed from `gatewayConfig.schema.shape` to apply too (zod refuses to
+ * pick from a refined object, so a composed schema starts from the shape and loses them).
  */
 export function checkGatewayConfig(
   c: { NODE_ENV?: string; CWMP_NONCE_SECRET?: string; CWMP_TLS_CERT_FILE?: string; CWMP_TLS_KEY_FILE?: string },
@@ -63,12 +62,15 @@ export function checkGatewayConfig(
   }
 }
 
-const schema = z.object(gatewayConfigShape).superRefine(checkGatewayConfig);
+const schema = z.object(shape).superRefine(checkGatewayConfig);
 
-/** The gateway's environment variables; `gatewayConfig.load(env)` is called by `main.ts` only. */
-export const gatewayConfig = defineConfig(schema as unknown as z.ZodObject<typeof gatewayConfigShape>);
+/**
+ * The gateway's environment variables; `gatewayConfig.load(env)` is called by `main.ts` only. The all-in-one app
+ * builds its schema from `gatewayConfig.schema.shape` (with checkGatewayConfig).
+ */
+export const gatewayConfig = defineConfig(schema as unknown as z.ZodObject<typeof shape>);
 
-export type GatewayConfig = ConfigOf<typeof gatewayConfigShape>;
+export type GatewayConfig = ConfigOf<typeof shape>;
 
 /** The variables gatewaySettings reads (the all-in-one's configuration has them too). */
 export type GatewaySettingsConfig = Pick<
@@ -88,12 +90,14 @@ export type GatewaySettingsConfig = Pick<
   | 'CWMP_RETRY_AFTER_S'
 >;
 
-/** The gateway's settings slice of the configuration (the secret resolved by the caller). */
-export function gatewaySettings(config: GatewaySettingsConfig, nonceSecret: string): GatewaySettings {
+/**
+ * The gateway's settings slice of the configuration but the nonce secret, which each caller resolves its own way
+ * (the service: the variable or a random one; the all-in-one: the variable or the one kept in its data dir).
+ */
+export function gatewaySettings(config: GatewaySettingsConfig): Omit<GatewaySettings, 'nonceSecret'> {
   return {
     path: config.CWMP_PATH,
     realm: config.CWMP_AUTH_REALM,
-    nonceSecret,
     nonceTtlMs: config.CWMP_NONCE_TTL_MS,
     allowBasic: config.CWMP_ALLOW_BASIC,
     trustedProxies: config.CWMP_TRUSTED_PROXIES,
@@ -114,7 +118,7 @@ export type GatewayServiceConfig = GatewaySettingsConfig & Pick<GatewayConfig, '
 /** createGatewayService's settings: the gateway's, where it listens, its TLS files. */
 export function gatewayServiceSettings(config: GatewayServiceConfig, nonceSecret: string): GatewayServiceSettings {
   return {
-    gateway: gatewaySettings(config, nonceSecret),
+    gateway: { ...gatewaySettings(config), nonceSecret },
     listen: { host: config.CWMP_HOST, port: config.CWMP_PORT },
     ...(config.CWMP_TLS_CERT_FILE !== undefined && config.CWMP_TLS_KEY_FILE !== undefined
       ? { tls: { certFile: config.CWMP_TLS_CERT_FILE, keyFile: config.CWMP_TLS_KEY_FILE } }
