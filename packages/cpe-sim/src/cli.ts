@@ -21,6 +21,19 @@ function port(value: string): number {
   return n;
 }
 
+function hostPort(value: string): { address: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value);
+  const p = Number(m?.[2]);
+  if (!m?.[1] || !(p >= 1 && p <= 65535)) throw new InvalidArgumentError('expected host:port');
+  return { address: m[1].replace(/^\[|\]$/g, ''), port: p };
+}
+
+function keepAlive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < -1) throw new InvalidArgumentError('expected seconds (0 = off, -1 = the CPE\'s choice)');
+  return n;
+}
+
 function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
@@ -47,6 +60,15 @@ interface CliOptions {
   crUsername?: string;
   crPassword?: string;
   cr: boolean;
+  xmpp: boolean;
+  xmppServer?: { address: string; port: number };
+  xmppDomain?: string;
+  xmppPassword: string;
+  xmppAllowedJids?: string;
+  xmppCa?: string;
+  xmppTls: boolean;
+  xmppKeepAlive?: number;
+  xmppLoginConcurrency: number;
   json: boolean;
 }
 
@@ -72,6 +94,15 @@ function program(): Command {
     .option('--cr-username <user>', 'ConnectionRequestUsername (default cr-<serial>)')
     .option('--cr-password <pass>', 'ConnectionRequestPassword (default cr-secret)')
     .option('--no-cr', 'no connection-request listeners')
+    .option('--xmpp-server <host:port>', 'provision every CPE for XMPP connection requests on this server (ServerTable); account = serial in lower case', hostPort)
+    .option('--xmpp-domain <domain>', 'XMPP domain of the accounts (default: the --xmpp-server host)')
+    .option('--xmpp-password <pass>', 'password of every CPE\'s XMPP account', 'xmpp-secret')
+    .option('--xmpp-allowed-jids <list>', 'ConnReqAllowedJabberIDs, comma-separated (default: anyone)')
+    .option('--xmpp-ca <file>', 'PEM CA to trust for the XMPP server\'s certificate')
+    .option('--no-xmpp-tls', 'UseTLS false (STARTTLS only when the server requires it)')
+    .option('--xmpp-keep-alive <s>', 'KeepAliveInterval (default -1: every 300 s)', keepAlive)
+    .option('--xmpp-login-concurrency <n>', 'XMPP logins in flight at once', positiveInt, 32)
+    .option('--no-xmpp', 'ignore XMPP provisioning (no XMPP endpoint)')
     .option('--json', 'print the summary as JSON', false);
 }
 
@@ -80,10 +111,11 @@ function resolveModel(model: string): FleetModel {
   return loadCsvModel(model);
 }
 
-function formatText(s: SessionSummary, o: CliOptions): string {
-  const list = (r: Record<string, number>) =>
+function formatText(s: SessionSummary, o: CliOptions, xmpp: Partial<Record<string, number>> | undefined): string {
+  const list = (r: Partial<Record<string, number>>) =>
     Object.keys(r).length === 0 ? 'none' : Object.entries(r).map(([k, v]) => `${k} x${v}`).join(', ');
   return [
+    ...(xmpp ? [`xmpp status at the end: ${list(xmpp)}`] : []),
     `acs-sim: ${o.devices} device(s), model ${o.model}, ACS ${o.acsUrl}`,
     `sessions: ${s.ok} ok, ${s.failed} failed, ${s.sessions} total in ${(s.wallMs / 1000).toFixed(2)} s (${s.sessionsPerSecond} sessions/s)`,
     `latency ms: p50 ${s.latencyMs.p50}, p95 ${s.latencyMs.p95}, p99 ${s.latencyMs.p99}, max ${s.latencyMs.max}`,
@@ -119,6 +151,18 @@ async function main(argv: string[]): Promise<number> {
     password: o.password,
     auth: o.auth,
     connectionRequest: o.cr ? { host: o.crHost, portBase: o.crPortBase, username: o.crUsername, password: o.crPassword } : false,
+    xmpp: o.xmpp && {
+      caFile: o.xmppCa,
+      loginConcurrency: o.xmppLoginConcurrency,
+      provision: o.xmppServer && {
+        server: o.xmppServer,
+        domain: o.xmppDomain ?? o.xmppServer.address,
+        password: o.xmppPassword,
+        useTls: o.xmppTls,
+        keepAliveS: o.xmppKeepAlive,
+        allowedJabberIds: o.xmppAllowedJids?.split(','),
+      },
+    },
     informIntervalS: o.informInterval,
     periodicInform: timers,
     retry: false,
@@ -139,6 +183,8 @@ async function main(argv: string[]): Promise<number> {
   const barTimer = bar && o.duration !== undefined ? setInterval(() => bar.update(Math.min(total, Math.round((Date.now() - started) / 1000)), { ok, failed }), 250) : undefined;
 
   let results: SessionResult[];
+  // Taken before stop(), which logs every CPE out.
+  let xmpp: Partial<Record<string, number>> | undefined;
   try {
     await fleet.start();
     if (timers) {
@@ -163,13 +209,14 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     if (barTimer) clearInterval(barTimer);
     bar?.stop();
+    if (o.xmppServer) xmpp = fleet.xmppStatus();
     await fleet.stop();
   }
   const summary = fleet.summary(results, Date.now() - started);
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ devices: o.devices, model: o.model, acsUrl: o.acsUrl, ...summary })}\n`);
+    process.stdout.write(`${JSON.stringify({ devices: o.devices, model: o.model, acsUrl: o.acsUrl, ...summary, ...(xmpp ? { xmpp } : {}) })}\n`);
   } else {
-    process.stdout.write(`${formatText(summary, o)}\n`);
+    process.stdout.write(`${formatText(summary, o, xmpp)}\n`);
   }
   return summary.failed === 0 ? 0 : 2;
 }

@@ -1,10 +1,33 @@
+import { readFileSync } from 'node:fs';
 import { createCpe, type AcsAuthMode, type Cpe, type CpeOptions, type SessionResult } from './cpe.js';
 import type { ConnectionRequestBehaviour } from './connection-request.js';
+import { createLoginSlots } from './login-slots.js';
 import { bundledModelSpec, type BundledModelName } from './model/bundled.js';
 import { csvModelSpec, type CsvModel } from './model/csv-loader.js';
 import type { DataModelSpec } from './model/data-model.js';
 import { macForIndex, wanIpForIndex, type ModelContext } from './model/templating.js';
 import { summarize, type SessionSummary } from './stats.js';
+import type { XmppStatus } from './xmpp-connection-request.js';
+import { provisionXmpp, type XmppProvisioning } from './xmpp-provisioning.js';
+
+export interface FleetXmppOptions {
+  /** PEM file of the CA trusted for the XMPP server's certificate, read once for the fleet. */
+  caFile?: string;
+  ca?: string | Buffer;
+  /** XMPP logins in flight at once across the fleet. Default 32. */
+  loginConcurrency?: number;
+  behaviour?: ConnectionRequestBehaviour;
+  /**
+   * Provision every CPE at start() the way an ACS would (AddObject + SPV). The account of a CPE
+   * is its serial number in lower case (`sim000001`): register those on the server beforehand.
+   */
+  provision?: Omit<XmppProvisioning, 'username'>;
+}
+
+/** The XMPP account (JID local part) `FleetXmppOptions.provision` gives a CPE. */
+export function xmppUsernameFor(serialNumber: string): string {
+  return serialNumber.toLowerCase();
+}
 
 /** A bundled model by name, or a loaded CSV dump. */
 export type FleetModel = BundledModelName | CsvModel;
@@ -34,6 +57,8 @@ export interface FleetOptions {
         rateLimitMs?: number;
         behaviour?: ConnectionRequestBehaviour;
       };
+  /** XMPP connection requests; false ignores XMPP provisioning. Default: endpoints that wait for an ACS to provision them. */
+  xmpp?: FleetXmppOptions | false;
   informIntervalS?: number;
   periodicInform?: boolean;
   secondMs?: number;
@@ -67,6 +92,8 @@ export interface Fleet {
    */
   run(opts: FleetRunOptions): Promise<SessionResult[]>;
   summary(results: SessionResult[], wallMs: number): FleetStats;
+  /** How many CPEs are in each XMPP connection status (logged in: `Enabled`). */
+  xmppStatus(): Partial<Record<XmppStatus, number>>;
   stop(): Promise<void>;
 }
 
@@ -74,6 +101,12 @@ export function createFleet(opts: FleetOptions): Fleet {
   const first = opts.firstIndex ?? 1;
   const model = opts.model ?? 'tr181';
   const cpes: Cpe[] = [];
+  const xmpp = opts.xmpp === false ? undefined : (opts.xmpp ?? {});
+  const xmppOptions: CpeOptions['xmpp'] = xmpp && {
+    ca: xmpp.ca ?? (xmpp.caFile ? readFileSync(xmpp.caFile) : undefined),
+    behaviour: xmpp.behaviour,
+    loginSlots: createLoginSlots(xmpp.loginConcurrency ?? 32),
+  };
   for (let n = 0; n < opts.count; n++) {
     const index = first + n;
     const serialNumber = `${opts.serialPrefix ?? 'SIM'}${String(index).padStart(6, '0')}`;
@@ -115,6 +148,7 @@ export function createFleet(opts: FleetOptions): Fleet {
               behaviour: cr.behaviour,
             }
           : false,
+        xmpp: xmppOptions ?? false,
         periodicInform: opts.periodicInform ?? false,
         retry: opts.retry ?? false,
         secondMs: opts.secondMs,
@@ -127,6 +161,8 @@ export function createFleet(opts: FleetOptions): Fleet {
     cpes,
     async start() {
       await Promise.all(cpes.map((c) => c.start({ inform: false })));
+      const provision = xmpp?.provision;
+      if (provision) for (const c of cpes) provisionXmpp(c.model, { ...provision, username: xmppUsernameFor(c.deviceId.serialNumber) });
     },
     async run(run) {
       const results: SessionResult[] = [];
@@ -154,6 +190,11 @@ export function createFleet(opts: FleetOptions): Fleet {
       return results;
     },
     summary: summarize,
+    xmppStatus() {
+      const counts: Partial<Record<XmppStatus, number>> = {};
+      for (const c of cpes) if (c.xmpp) counts[c.xmpp.status] = (counts[c.xmpp.status] ?? 0) + 1;
+      return counts;
+    },
     async stop() {
       await Promise.all(cpes.map((c) => c.stop()));
     },

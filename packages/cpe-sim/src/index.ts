@@ -1,7 +1,7 @@
 export { createCpe, retryWindowS, CPE_RPC_METHODS, DEFAULT_CWMP_NAMESPACE } from './cpe.js';
 export type { Cpe, CpeOptions, CpeConnectionRequestOptions, CpeXmppOptions, AcsAuthMode, SessionResult } from './cpe.js';
-export { createFleet } from './fleet.js';
-export type { Fleet, FleetOptions, FleetModel, FleetRunOptions, FleetStats } from './fleet.js';
+export { createFleet, xmppUsernameFor } from './fleet.js';
+export type { Fleet, FleetOptions, FleetModel, FleetRunOptions, FleetStats, FleetXmppOptions } from './fleet.js';
 export { createHttpConnectionRequestEndpoint } from './connection-request.js';
 export type {
   ConnectionRequestEndpoint,

@@ -53,6 +53,23 @@ export interface XmppLink {
   close(): Promise<void>;
 }
 
+/**
+ * @xmpp/iq 0.14's request() awaits the write before it listens to its Deferred: an error reply
+ * that arrives first (Prosody answers an IQ to an offline JID at once) rejects a promise nobody
+ * handles yet, an unhandled rejection that kills the process. A no-op catch on that Deferred, in
+ * place as soon as request() has registered it, closes the gap; request() still rejects.
+ */
+export function guardIqCaller<C extends { request(stanza: Element, timeoutMs?: number): Promise<Element> }>(caller: C): C {
+  const handlers = (caller as unknown as { handlers: Map<string, { promise: Promise<unknown> }> }).handlers;
+  const request = caller.request.bind(caller);
+  caller.request = (stanza, timeoutMs) => {
+    const reply = request(stanza, timeoutMs);
+    handlers.get(stanza.attrs.id ?? '')?.promise.catch(() => undefined);
+    return reply;
+  };
+  return caller;
+}
+
 export function stanzaError(type: 'auth' | 'cancel' | 'modify' | 'wait', condition: string): Element {
   return xml('error', { type }, xml(condition, { xmlns: NS_STANZAS }));
 }
@@ -63,7 +80,7 @@ export async function connectXmpp(login: XmppLogin, routes: IqRoute[], signal?: 
   tcp({ entity });
   const middleware = createMiddleware({ entity });
   const features = streamFeatures({ middleware });
-  const caller = iqCaller({ middleware, entity });
+  const caller = guardIqCaller(iqCaller({ middleware, entity }));
   const callee = iqCallee({ middleware, entity });
   let failure: unknown;
   // Every failure also arrives as an 'error' event; an EventEmitter without a listener would throw it.

@@ -1,18 +1,17 @@
 import type { ConnectionRequestBehaviour, ConnectionRequestCredentials, ConnectionRequestEndpoint } from './connection-request.js';
-import { XmppError } from './errors.js';
 import { nowIso } from './iso-time.js';
 import { isAllowedJabberId } from './jabber-id.js';
 import type { LoginSlots } from './login-slots.js';
 import type { DataModel, ParameterChange } from './model/data-model.js';
 import { createRateLimit, type RateLimit } from './rate-limit.js';
-import { connectXmpp, stanzaError, type IqRoute, type XmppLink } from './xmpp-client.js';
-import { loginKey, readXmppConfig, reconnectWaitS, type XmppConnectionConfig } from './xmpp-config.js';
+import { stanzaError, type IqRoute } from './xmpp-client.js';
+import { loginKey, readXmppConfig } from './xmpp-config.js';
+import { keepLoggedIn, type KeptLogin, type XmppStatus } from './xmpp-login.js';
 
 /** Namespace of the Annex K connectionRequest IQ payload. */
 export const CONNREQ_NS = 'urn:broadband-forum-org:cwmp:xmppConnReq-1-0';
 
-/** XMPP.Connection.{i}.Status values this CPE reports. */
-export type XmppStatus = 'Enabled' | 'Disabled' | 'Connecting' | 'ServerNotPresent' | 'Error_Misconfigured' | 'Error_AuthenticationFailure' | 'Error';
+export type { XmppStatus } from './xmpp-login.js';
 
 export interface XmppConnectionRequestOptions {
   /** The CPE's data model, read whenever the configuration may have changed. */
@@ -49,20 +48,7 @@ export interface XmppConnectionRequestEndpoint extends ConnectionRequestEndpoint
   onStatus(listener: (status: XmppStatus, jid: string) => void): () => void;
 }
 
-interface Login {
-  key: string;
-  setKeepAlive(seconds: number): void;
-  stop(): Promise<void>;
-}
-
 const DEFAULT_SLOW_MS = 5_000;
-
-function statusFor(e: unknown): XmppStatus {
-  const code = e instanceof XmppError ? e.code : undefined;
-  if (code === 'AUTH_FAILED') return 'Error_AuthenticationFailure';
-  if (code === 'SERVER_NOT_PRESENT') return 'ServerNotPresent';
-  return 'Error';
-}
 
 export function createXmppConnectionRequestEndpoint(opts: XmppConnectionRequestOptions): XmppConnectionRequestEndpoint {
   const behaviour = opts.behaviour ?? 'normal';
@@ -73,7 +59,7 @@ export function createXmppConnectionRequestEndpoint(opts: XmppConnectionRequestO
   const slowTimers = new Set<NodeJS.Timeout>();
   let started = false;
   let unwatch: (() => void) | undefined;
-  let current: Login | undefined;
+  let current: KeptLogin | undefined;
   let closing: Promise<void> = Promise.resolve();
   let refreshQueued = false;
   // Bumped by every refresh that changes course, so a logout finishing late reports only if still current.
@@ -135,100 +121,6 @@ export function createXmppConnectionRequestEndpoint(opts: XmppConnectionRequestO
     },
   ];
 
-  const startLogin = (config: XmppConnectionConfig, after: Promise<void>): Login => {
-    const abort = new AbortController();
-    let link: XmppLink | undefined;
-    let keepAliveS = config.keepAliveS;
-    let keepAliveTimer: NodeJS.Timeout | undefined;
-    let waitTimer: NodeJS.Timeout | undefined;
-    let wake: (() => void) | undefined;
-    const report = (s: XmppStatus, bound?: { jid: string; tls: boolean }) => {
-      if (current === login && !abort.signal.aborted) publish(config.connection, s, bound);
-    };
-    const stopKeepAlive = () => {
-      clearTimeout(keepAliveTimer);
-      keepAliveTimer = undefined;
-    };
-    // One timer per connected CPE: the next ping is armed when the previous one has answered.
-    const armKeepAlive = () => {
-      stopKeepAlive();
-      const seconds = keepAliveS < 0 ? (opts.defaultKeepAliveS ?? 300) : keepAliveS;
-      const l = link;
-      if (!l || !(seconds > 0)) return;
-      keepAliveTimer = setTimeout(() => {
-        void l.ping(timeoutMs).then((alive) => {
-          if (alive) armKeepAlive();
-          else void l.close();
-        });
-      }, seconds * secondMs);
-    };
-    const sleep = (delayMs: number) =>
-      new Promise<void>((resolve) => {
-        wake = resolve;
-        waitTimer = setTimeout(resolve, delayMs);
-      });
-
-    const run = async () => {
-      await after;
-      let failures = 0;
-      let serverIndex = 0;
-      let attemptsOnServer = 0;
-      while (!abort.signal.aborted) {
-        const server = config.servers[serverIndex % config.servers.length] ?? { host: config.domain, port: 5222 };
-        report('Connecting');
-        let release: (() => void) | undefined;
-        try {
-          release = await opts.loginSlots?.acquire(abort.signal);
-          link = await connectXmpp(
-            { ...server, domain: config.domain, username: config.username, password: config.password, resource: config.resource, requireTls: config.useTls, ca: opts.ca, timeoutMs },
-            routes,
-            abort.signal,
-          );
-        } catch (e) {
-          link = undefined;
-          report(statusFor(e));
-        } finally {
-          release?.();
-        }
-        if (abort.signal.aborted) break;
-        if (link) {
-          failures = 0;
-          attemptsOnServer = 0;
-          report('Enabled', { jid: link.jid, tls: link.tls });
-          armKeepAlive();
-          await link.closed;
-          stopKeepAlive();
-          link = undefined;
-          if (abort.signal.aborted) break;
-          // Dropped: ConnReqJabberID stays as it is while the connection is only temporarily down.
-          report('Connecting');
-        } else if (++attemptsOnServer >= Math.max(1, config.connectAttempts)) {
-          serverIndex++;
-          attemptsOnServer = 0;
-        }
-        await sleep(reconnectWaitS(++failures, config) * secondMs);
-      }
-    };
-
-    const login: Login = {
-      key: loginKey(config),
-      setKeepAlive(seconds) {
-        keepAliveS = seconds;
-        if (link) armKeepAlive();
-      },
-      async stop() {
-        abort.abort();
-        clearTimeout(waitTimer);
-        wake?.();
-        stopKeepAlive();
-        await link?.close();
-        await done;
-      },
-    };
-    const done = run();
-    return login;
-  };
-
   /** Ends the current login; the promise settles when every retired login has closed its stream. */
   const retire = (): Promise<void> => {
     const old = current;
@@ -246,7 +138,20 @@ export function createXmppConnectionRequestEndpoint(opts: XmppConnectionRequestO
       generation++;
       // The new login waits for the old stream to close, or the server would see a resource conflict.
       const after = retire();
-      current = startLogin(cfg.config, after);
+      const login: KeptLogin = keepLoggedIn({
+        config: cfg.config,
+        after,
+        routes,
+        ca: opts.ca,
+        loginSlots: opts.loginSlots,
+        timeoutMs,
+        secondMs,
+        defaultKeepAliveS: opts.defaultKeepAliveS ?? 300,
+        report: (s, bound) => {
+          if (current === login) publish(cfg.config.connection, s, bound);
+        },
+      });
+      current = login;
       return;
     }
     const mine = ++generation;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { startProsody } from '@acs/testkit';
 import { startTestAcs, type TestAcs } from './support/test-acs.js';
 
 const run = promisify(execFile);
@@ -35,7 +36,7 @@ describe('acs-sim CLI', () => {
   it('--help lists the options', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const opt of ['--acs-url', '--devices', '--model', '--username', '--password', '--auth', '--serial-prefix', '--oui', '--product-class', '--concurrency', '--duration', '--sessions', '--inform-interval', '--cr-host', '--cr-port-base', '--json']) {
+    for (const opt of ['--xmpp-server', '--xmpp-ca', '--xmpp-login-concurrency', '--no-xmpp', '--acs-url', '--devices', '--model', '--username', '--password', '--auth', '--serial-prefix', '--oui', '--product-class', '--concurrency', '--duration', '--sessions', '--inform-interval', '--cr-host', '--cr-port-base', '--json']) {
       expect(r.stdout).toContain(opt);
     }
   });
@@ -95,5 +96,25 @@ describe('acs-sim CLI', () => {
     expect(timers.code).toBe(0);
     // A 300 s interval does not fire within 1 s: only the two boot sessions ran.
     expect(JSON.parse(timers.stdout)).toMatchObject({ sessions: 2, ok: 2 });
+  });
+
+  it('provisions every CPE for XMPP with --xmpp-server and reports their XMPP status', async () => {
+    const server = await startProsody({ users: [{ username: 'xmp000001', password: 'xp' }, { username: 'xmp000002', password: 'xp' }] });
+    try {
+      const r = await cli([
+        '--acs-url', acs.url, '--devices', '2', '--duration', '2', '--inform-interval', '300', '--username', 'fleet', '--password', 'fleet-pw',
+        '--serial-prefix', 'XMP', '--json', '--xmpp-server', `${server.host}:${server.port}`, '--xmpp-domain', server.domain,
+        '--xmpp-password', 'xp', '--xmpp-ca', server.caFile, '--xmpp-login-concurrency', '1',
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const s = JSON.parse(r.stdout) as { ok: number; sessions: number; xmpp: Record<string, number> };
+      expect(s.xmpp).toEqual({ Enabled: 2 });
+      expect(s.ok).toBe(s.sessions);
+      const changed = acs.sessions.filter((x) => x.inform.parameterList.some((p) => p.name === 'Device.ManagementServer.ConnReqJabberID' && p.value !== ''));
+      expect(changed.map((x) => x.inform.deviceId.serialNumber).sort()).toEqual(['XMP000001', 'XMP000002']);
+    } finally {
+      await server.stop();
+    }
   });
 });
