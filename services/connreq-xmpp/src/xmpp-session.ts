@@ -51,7 +51,7 @@ const DEFAULT_RECONNECT = { baseMs: 500, maxMs: 30_000 };
 const STREAM_TIMEOUT_MS = 5_000;
 
 /** The underlying socket of the plain or the TLS transport, to destroy what a graceful close leaves behind. */
-function rawSocket(client: XmppClient): { destroy(): void } | undefined {
+function rawSocket(client: XmppClient): Socket | undefined {
   const s = client.socket as (Socket & { socket?: undefined }) | { socket?: Socket | null } | null;
   if (s instanceof Socket) return s;
   return s?.socket ?? undefined;
@@ -96,15 +96,18 @@ export function createXmppSession(options: XmppSessionOptions): XmppSession {
     if (next === 'online') for (const waiter of onlineWaiters) waiter.resolve();
   }
 
-  function close(client: XmppClient): void {
+  /** Closes our stream (the server then drops the resource at once) unless the socket is gone, then the socket. */
+  async function close(client: XmppClient, graceful: boolean): Promise<void> {
     client.removeAllListeners();
     // Errors of a connection being given up are of no interest; EventEmitter would throw them without a listener.
     client.on('error', () => undefined);
     const socket = rawSocket(client);
-    void client
-      .disconnect()
-      .catch(() => undefined)
-      .finally(() => socket?.destroy());
+    if (graceful && socket !== undefined && !socket.destroyed) {
+      // @xmpp waits out its timeouts for a 'close' it already missed; the socket's own event ends that wait.
+      const gone = new Promise((resolve) => socket.once('close', resolve));
+      await Promise.race([client.disconnect().catch(() => undefined), gone]);
+    }
+    socket?.destroy();
   }
 
   function scheduleAttempt(): void {
@@ -121,8 +124,8 @@ export function createXmppSession(options: XmppSessionOptions): XmppSession {
     clearInterval(keepaliveTimer);
     const down = new XmppSessionDownError(`XMPP session to ${server} went down (${reason})`);
     for (const fail of waiting) fail(down);
-    close(client);
     const wasOnline = state === 'online';
+    void close(client, true);
     failures += 1;
     const changed = reason !== lastProblem;
     lastProblem = reason;
@@ -198,18 +201,14 @@ export function createXmppSession(options: XmppSessionOptions): XmppSession {
       clearTimeout(retryTimer);
       clearInterval(keepaliveTimer);
       const client = current;
+      const wasOnline = state === 'online';
       current = undefined;
       const down = new XmppSessionDownError(`XMPP session to ${server} stopped`);
       for (const fail of waiting) fail(down);
       for (const waiter of onlineWaiters) waiter.reject(down);
       setState('offline', 'info', { reason: 'stopped' });
-      if (client === undefined) return;
-      client.removeAllListeners();
-      client.on('error', () => undefined);
-      const socket = rawSocket(client);
-      // Closing our stream (not just the socket) lets the server drop the resource at once.
-      await client.stop().catch(() => undefined);
-      socket?.destroy();
+      // An attempt still under way has no stream worth closing.
+      if (client !== undefined) await close(client, wasOnline);
     },
     online(signal) {
       if (state === 'online') return Promise.resolve();

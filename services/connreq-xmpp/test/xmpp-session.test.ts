@@ -2,6 +2,8 @@ import { startProsody, type ProsodyServer } from '@acs/testkit';
 import xml from '@xmpp/xml';
 import { createXmppSession, type XmppSession } from '../src/xmpp-session.js';
 import { XmppSessionDownError, XmppStanzaError } from '../src/xmpp-errors.js';
+import { parseXmppService } from '../src/xmpp-client.js';
+import { startFreezableProxy } from './support/freezable-proxy.js';
 import { ACS, capturingLogger, reaches, sessionOptions } from './support/xmpp.js';
 
 describe('XMPP session', () => {
@@ -95,6 +97,24 @@ describe('XMPP session', () => {
     await session.online();
     const iq = xml('iq', { type: 'get', to: `nobody@${server.domain}/x` }, xml('query', { xmlns: 'urn:acs:test' }));
     await expect(session.request(iq, { timeoutMs: 5_000 })).rejects.toMatchObject({ condition: 'service-unavailable', constructor: XmppStanzaError });
+  });
+
+  it('notices a connection that went silent (no FIN) by its unanswered keepalive ping, and reconnects', async () => {
+    const proxy = await startFreezableProxy({ host: server.host, port: server.port });
+    try {
+      const { session, lines } = open({ endpoint: parseXmppService(`xmpp://127.0.0.1:${proxy.port}`), keepaliveMs: 300 });
+      session.start();
+      await session.online();
+      const first = session.jid;
+      const down = reaches(session, 'offline');
+      proxy.freeze();
+      await down;
+      expect(lines.find((l) => l.msg === 'XMPP session offline')).toMatchObject({ level: 'warn', reason: 'no answer to a keepalive ping' });
+      await reaches(session, 'online');
+      expect(session.jid).toBe(first);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('goes offline when Prosody restarts and comes back online by itself', async () => {
