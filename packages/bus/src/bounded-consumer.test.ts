@@ -49,6 +49,16 @@ async function setup(): Promise<{ broker: MemoryBroker; client(): MemoryBus; pub
 
 const body = (msg: DurableMessage) => (JSON.parse(Buffer.from(msg.data).toString()) as { n: number }).n;
 
+/** Another replica of the durable, acking what it gets. */
+async function collect(bus: MemoryBus): Promise<{ n: number; count: number }[]> {
+  const got: { n: number; count: number }[] = [];
+  await bus.consume(STREAM.name, 'workers', async (msg) => {
+    got.push({ n: body(msg), count: msg.deliveryCount });
+    await msg.ack();
+  }, OPTS);
+  return got;
+}
+
 async function bounded(bus: MemoryBus, handler: Parameters<typeof consumeBounded>[3], extra: Partial<Parameters<typeof consumeBounded>[4]> = {}): Promise<BoundedConsumer> {
   const consumer = await consumeBounded(bus, STREAM.name, 'workers', handler, { ...OPTS, concurrency: 2, ...extra });
   cleanups.push(() => consumer.stop());
@@ -69,17 +79,13 @@ describe('consumeBounded (MemoryBus)', () => {
     await waitFor('two running', () => consumer.running === 2);
     // A third delivery to this replica waits for a slot, holding the consumer: the replica pulls nothing beyond it.
     await s.publish(4);
-    const other: number[] = [];
-    await s.client().consume(STREAM.name, 'workers', async (msg) => {
-      other.push(body(msg));
-      await msg.ack();
-    }, OPTS);
+    const other = await collect(s.client());
     await waitFor('the other replica to take the rest', () => other.length === 3);
     expect(mine).toEqual([1, 2]);
     expect(consumer.running).toBe(2);
     held.open();
     await waitFor('all acked', () => s.stored() === 0);
-    expect([...mine, ...other].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect([...mine, ...other.map((o) => o.n)].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(mine).toHaveLength(3);
   });
 
@@ -109,7 +115,7 @@ describe('consumeBounded (MemoryBus)', () => {
     ]);
   });
 
-  it('stop(): waits for the running handlers and hands the waiting message back at once', async () => {
+  it('stop(): waits for the running handlers and hands the message without a slot back at once', async () => {
     const s = await setup();
     const held = gate();
     const finished: number[] = [];
@@ -136,14 +142,36 @@ describe('consumeBounded (MemoryBus)', () => {
     expect(finished).toEqual([1]);
     expect(consumer.running).toBe(0);
     // The message that waited for the slot was nak'd without a delay: the next replica gets it as delivery 2.
-    const next: { n: number; count: number }[] = [];
-    await s.client().consume(STREAM.name, 'workers', async (msg) => {
-      next.push({ n: body(msg), count: msg.deliveryCount });
-      await msg.ack();
-    }, OPTS);
+    const next = await collect(s.client());
     await waitFor('the handed-back message', () => next.length === 1);
     expect(next).toEqual([{ n: 2, count: 2 }]);
     expect(deliveries).toEqual([{ n: 1, count: 1 }]);
+  });
+
+  it('stop(): aborts `stopping` once the consumer is closed, so a handler that is only waiting hands its message back', async () => {
+    const s = await setup();
+    const sawStopping: number[] = [];
+    const consumer = await bounded(
+      s.client(),
+      async (msg, { stopping }) => {
+        // Waiting for something that will not come before stop (a long back-off, say).
+        await new Promise((resolve) => stopping.addEventListener('abort', resolve, { once: true }));
+        sawStopping.push(body(msg));
+        await msg.nak();
+      },
+      { concurrency: 1 },
+    );
+    await s.publish(2);
+    await waitFor('one running', () => consumer.running === 1);
+    // Nothing else ends the running handler: stop() itself must not wait behind it or behind the message held for a slot.
+    await consumer.stop();
+    expect(sawStopping).toEqual([1]);
+    const next = await collect(s.client());
+    await waitFor('both handed back', () => next.length === 2);
+    expect(next.sort((a, b) => a.n - b.n)).toEqual([
+      { n: 1, count: 2 },
+      { n: 2, count: 2 },
+    ]);
   });
 
   it('naks the message of a handler that threw and reports the error; the slot is freed', async () => {

@@ -127,6 +127,13 @@ function apiCode(error: unknown): number | undefined {
   return api?.code;
 }
 
+interface ConsumerEntry {
+  readonly stream: string;
+  readonly durable: string;
+  readonly messages: ConsumerMessages;
+  readonly loop: Promise<void>;
+}
+
 /** Connects to NATS (retrying forever, also for the first connect) and returns a `Bus` over it. */
 export async function createNatsBus(options: NatsBusOptions): Promise<NatsBus> {
   const nc = await connect({
@@ -143,7 +150,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<NatsBus> {
 }
 
 export class NatsBus implements Bus {
-  private readonly consumers = new Set<{ messages: ConsumerMessages; loop: Promise<void> }>();
+  private readonly consumers = new Set<ConsumerEntry>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly report: BusErrorReporter;
   private closing = false;
@@ -383,7 +390,7 @@ export class NatsBus implements Bus {
     const loop = (async () => {
       for await (const m of messages) await this.track(this.handleDurable(stream, m, handler));
     })().catch((error: unknown) => this.report(error, { operation: 'consume', subject: stream }));
-    const entry = { messages, loop };
+    const entry = { stream, durable, messages, loop };
     this.consumers.add(entry);
     return {
       stream,
@@ -426,10 +433,14 @@ export class NatsBus implements Bus {
     }
   }
 
-  private async stopConsumer(entry: { messages: ConsumerMessages; loop: Promise<void> }): Promise<void> {
+  private async stopConsumer(entry: ConsumerEntry): Promise<void> {
     if (!this.consumers.delete(entry)) return;
     await entry.messages.close();
     await entry.loop;
+    // Our last pull request outlives the closed subscription on the server, which drops it only when it next checks
+    // its waiting pulls for interest (nats-server 2.9 does so on a consumer-info request): until then a message
+    // nak'd by a stopping worker is delivered into that void and comes back only after its ackWait.
+    if (!this.connection.isClosed()) await this.jsm.consumers.info(entry.stream, entry.durable).catch(() => undefined);
   }
 
   async drain(): Promise<void> {
