@@ -1,0 +1,10 @@
+export { createConnreqWorker } from './connreq-worker.js';
+export type { ConnreqWorker, ConnreqWorkerOptions } from './connreq-worker.js';
+export type { Perform, PerformContext, PerformResult, TransportOutcome } from './perform.js';
+export type { RetryPolicy } from './retry.js';
+export { backoffMs } from './retry.js';
+export { systemClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { createDevicePacer } from './device-pacer.js';
+export type { DevicePacer } from './device-pacer.js';
+export { ConnreqWorkerStateError } from './errors.js';
