@@ -1,3 +1,4 @@
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { Client, xml, type Element } from '@xmpp/client-core';
 import iqCallee from '@xmpp/iq/callee.js';
 import iqCaller from '@xmpp/iq/caller.js';
@@ -25,10 +26,23 @@ export interface XmppLogin {
   resource: string;
   /** UseTLS: negotiate STARTTLS even when the server does not require it, and refuse to go on without it. */
   requireTls: boolean;
-  /** PEM CA(s) trusted for the server certificate besides Node's defaults. */
+  /** PEM CA(s) trusted for the server certificate, instead of Node's default list. */
   ca?: string | Buffer;
   /** Bound for the whole login (TCP, TLS, SASL, bind) and for each stream step. */
   timeoutMs: number;
+}
+
+// Parsing the CA for every handshake cost a fleet more than the handshakes' own crypto: one context per CA.
+const contextsByBuffer = new WeakMap<Buffer, SecureContext>();
+const contextsByText = new Map<string, SecureContext>();
+function secureContextFor(ca: string | Buffer): SecureContext {
+  let context = typeof ca === 'string' ? contextsByText.get(ca) : contextsByBuffer.get(ca);
+  if (!context) {
+    context = createSecureContext({ ca });
+    if (typeof ca === 'string') contextsByText.set(ca, context);
+    else contextsByBuffer.set(ca, context);
+  }
+  return context;
 }
 
 /** `true` answers `result`; an element from `stanzaError` answers `error`. */
@@ -96,7 +110,7 @@ export async function connectXmpp(login: XmppLogin, routes: IqRoute[], signal?: 
     if (!answer.is('proceed', NS_TLS)) throw new XmppError('TLS_FAILED', 'the server refused STARTTLS');
     let secured: unknown;
     try {
-      secured = await upgrade(ctx.entity.socket, { host: login.domain, servername: login.domain, ...(login.ca ? { ca: login.ca } : {}) });
+      secured = await upgrade(ctx.entity.socket, { host: login.domain, servername: login.domain, ...(login.ca ? { secureContext: secureContextFor(login.ca) } : {}) });
     } catch (e) {
       throw new XmppError('TLS_FAILED', `TLS handshake with ${login.domain} failed: ${(e as Error).message}`, { cause: e });
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Fault } from '@acs/cwmp';
 import { bundledModelSpec } from './bundled.js';
-import { createDataModel, type DataModel } from './data-model.js';
+import { compareNames, createDataModel, type DataModel } from './data-model.js';
 import type { ModelContext } from './templating.js';
 
 const CTX: ModelContext = {
@@ -287,5 +287,22 @@ describe('reset', () => {
     expect(m.getValue(`${MS}ParameterKey`)).toBe('');
     expect(m.has('Device.IP.Interface.3.')).toBe(false);
     expect(m.addObject('Device.IP.Interface.', 'k')).toMatchObject({ instanceNumber: 3 });
+  });
+});
+
+describe('tree order', () => {
+  it('stays sorted through AddObject (the first sorts, later ones splice) and DeleteObject', () => {
+    const m = tr181();
+    const sorted = () => [...m.names()].sort(compareNames);
+    m.addObject(`${D}XMPP.Connection.`, '');
+    expect(m.names()).toEqual(sorted());
+    for (const table of [`${D}XMPP.Connection.1.Server.`, `${D}XMPP.Connection.`, `${D}XMPP.Connection.2.Server.`, `${D}XMPP.Connection.1.Server.`, `${D}IP.Interface.`, `${D}IP.Interface.3.IPv4Address.`, `${D}WiFi.SSID.`]) {
+      expect(m.addObject(table, '')).toMatchObject({ name: 'AddObjectResponse' });
+      expect(m.names()).toEqual(sorted());
+    }
+    m.deleteObject(`${D}XMPP.Connection.1.`, '');
+    m.addObject(`${D}XMPP.Connection.`, '');
+    expect(m.names()).toEqual(sorted());
+    expect(m.has(`${D}XMPP.Connection.3.Server.`)).toBe(true);
   });
 });

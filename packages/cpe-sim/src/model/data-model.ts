@@ -196,6 +196,9 @@ export function createDataModel(spec: DataModelSpec): DataModel {
   const root = spec.root;
   const objectDefs = new Map((spec.objects ?? []).map((o) => [o.path, o]));
   let nodes = new Map<string, Node>();
+  // A loaded model keeps its file order until the first AddObject puts it in tree order; from then
+  // on a new instance is spliced in after its table's subtree instead of sorting the whole model again.
+  let inTreeOrder = false;
   const nextInstance = new Map<string, number>();
   const changed = new Map<string, ChangeSource>();
   const listeners = new Set<(c: ParameterChange) => void>();
@@ -216,6 +219,7 @@ export function createDataModel(spec: DataModelSpec): DataModel {
 
   const build = () => {
     nodes = new Map();
+    inTreeOrder = false;
     nextInstance.clear();
     changed.clear();
     for (const n of spec.nodes) nodes.set(n.name, toNode(n));
@@ -437,12 +441,17 @@ export function createDataModel(spec: DataModelSpec): DataModel {
       nextInstance.set(objectName, instance + 1);
       table.table = true;
       const path = `${objectName}${instance}.`;
-      for (const n of templateFor(objectName, path)) {
-        nodes.set(n.name, toNode(n));
-        if (n.kind === 'object' && n.table) nextInstance.set(n.name, 1);
+      const fresh = templateFor(objectName, path).sort((a, b) => compareNames(a.name, b.name));
+      for (const n of fresh) if (n.kind === 'object' && n.table) nextInstance.set(n.name, 1);
+      const added = fresh.map(toNode);
+      if (inTreeOrder) {
+        // Instance numbers only grow: the new instance goes right after the table's last descendant.
+        nodes = insertAfterSubtree(nodes, objectName, added);
+      } else {
+        for (const n of added) nodes.set(n.name, n);
+        nodes = inNameOrder(nodes);
+        inTreeOrder = true;
       }
-      // Keep tree order: re-insert everything after the new instance's table in sorted position.
-      nodes = new Map([...nodes.entries()].sort(([a], [b]) => compareNames(a, b)));
       numberOfEntries(objectName);
       setParameterKey(parameterKey);
       return { name: 'AddObjectResponse', instanceNumber: instance, status: 0 };
@@ -502,10 +511,37 @@ export function createDataModel(spec: DataModelSpec): DataModel {
   return model;
 }
 
+function insertAfterSubtree<T>(map: Map<string, T>, prefix: string, added: { name: string }[]): Map<string, T> {
+  const out = new Map<string, T>();
+  let inside = false;
+  let done = false;
+  const put = () => {
+    for (const n of added) out.set(n.name, n as T);
+    done = true;
+  };
+  for (const [name, node] of map) {
+    const here = name.startsWith(prefix);
+    if (inside && !here && !done) put();
+    inside = here;
+    out.set(name, node);
+  }
+  if (!done) put();
+  return out;
+}
+
+function inNameOrder<T>(map: Map<string, T>): Map<string, T> {
+  // Split once per name, not once per comparison.
+  const keyed = [...map].map(([name, node]) => ({ name, node, segs: name.split('.') }));
+  keyed.sort((a, b) => compareSegments(a.segs, b.segs));
+  return new Map(keyed.map((k) => [k.name, k.node]));
+}
+
 /** Tree order: segment by segment, instance numbers numerically. */
 export function compareNames(a: string, b: string): number {
-  const sa = a.split('.');
-  const sb = b.split('.');
+  return compareSegments(a.split('.'), b.split('.'));
+}
+
+function compareSegments(sa: string[], sb: string[]): number {
   const len = Math.min(sa.length, sb.length);
   for (let i = 0; i < len; i++) {
     const x = sa[i] ?? '';
