@@ -1,5 +1,8 @@
-export { createConnreqHttpWorker, systemClock, ConnreqWorkerStateError } from './worker.js';
-export type { ConnreqHttpWorker, ConnreqHttpWorkerOptions, Clock } from './worker.js';
+export { createConnreqHttpWorker } from './worker.js';
+export type { ConnreqHttpWorker, ConnreqHttpWorkerOptions } from './worker.js';
+// The core's, re-exported for callers that tune or test the HTTP worker.
+export { systemClock, ConnreqWorkerStateError } from '@acs/connreq-worker';
+export type { Clock } from '@acs/connreq-worker';
 export { performHttpConnectionRequest, createEgressDispatchers } from './http-connection-request.js';
 export type {
   Egress,
