@@ -167,14 +167,31 @@ export async function connectXmpp(login: XmppLogin, routes: IqRoute[], signal?: 
 
 function withDeadline<T>(p: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(new XmppError('ABORTED', 'login aborted'));
-    if (signal?.aborted) return abort();
-    const timer = setTimeout(() => reject(new XmppError('TIMEOUT', `no XMPP login within ${ms} ms`)), ms);
-    signal?.addEventListener('abort', abort, { once: true });
-    p.then(resolve, reject).finally(() => {
+    if (signal?.aborted) return reject(new XmppError('ABORTED', 'login aborted'));
+    // Whichever comes first settles and disarms the others: a login that never answers keeps no timer.
+    const disarm = () => {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', abort);
-    });
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      disarm();
+      reject(new XmppError('ABORTED', 'login aborted'));
+    };
+    const timer = setTimeout(() => {
+      disarm();
+      reject(new XmppError('TIMEOUT', `no XMPP login within ${ms} ms`));
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        disarm();
+        resolve(v);
+      },
+      (e: unknown) => {
+        disarm();
+        reject(e);
+      },
+    );
   });
 }
 
