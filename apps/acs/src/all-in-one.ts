@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { createMemoryBus } from '@acs/bus';
 import { connreqHttpConfig, createConnreqHttpWorker, workerSettings, type ConnreqHttpWorkerOptions } from '@acs/connreq-http';
-import { createSubjects, DEFAULT_SUBJECT_PREFIX } from '@acs/contracts';
+import { createSubjects, DEFAULT_SUBJECT_PREFIX, type ConnreqTransport } from '@acs/contracts';
 import { createGatewayService, DEFAULT_SETTINGS, type GatewaySettings, type GatewayServiceSettings } from '@acs/cwmp-gateway';
 import { createFileTokenStore, createRegistryService, createSecretBox, type RegistryPolicy } from '@acs/device-registry';
 import { createSqliteDeviceStore } from '@acs/device-registry/sqlite';
@@ -81,11 +81,14 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
   const store = createSqliteDeviceStore({ filename: join(dataDir, DATABASE_FILE) });
   const bus = createMemoryBus({ onError: (err, context) => logger.warn({ err, ...context }, 'bus error') });
   const kv = createMemoryKv();
+  // The connection-request workers this process runs (below); the poke router plans no other transport.
+  const transports: readonly ConnreqTransport[] = ['http'];
   const registry = createRegistryService(
     { store, bus, subjects, secretBox, logger, tokens: createFileTokenStore({ dir: options.nbiTokenDir ?? dataDir }) },
     {
       realm: settings.realm,
       nbi: { host: options.nbi?.host ?? DEFAULT_HOST, port: options.nbi?.port ?? DEFAULT_NBI_PORT },
+      transports,
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.onboarding ? { onboarding: options.onboarding } : {}),
       ...(options.nbiToken === undefined ? {} : { adminToken: options.nbiToken }),

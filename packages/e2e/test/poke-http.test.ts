@@ -88,7 +88,7 @@ describe('end to end: pokes through the router and the HTTP connection-request w
     // Failing pokes end at their deadline (the worker retries refusals and 503s until then): keep it short.
     catchAll = (await store.updateDeviceType(catchAll.id, { connectionRequestPolicy: { deadlineMs: DEADLINE_MS } }, Date.now())) as DeviceType;
     await registry.registerEndpoints();
-    router = createPokeRouter({ store, bus: registryBus, subjects, secretBox, logger });
+    router = createPokeRouter({ store, bus: registryBus, subjects, secretBox, logger, transports: ['http'] });
     await router.start();
     const nbi = createNbi({ store, tokens: createMemoryTokenStore(), secretBox, realm: 'acs', logger, bus: registryBus, subjects, adminToken: nbiToken });
     nbiServer = createServer(nbi);

@@ -37,6 +37,14 @@ describe('registry config', () => {
     for (const name of ['ACS_SECRET_KEY', 'NBI_PORT', 'REGISTRY_REFRESH_BATCH']) expect(text).toContain(name);
   });
 
+  it('reads the deployed connection-request transports: http by default, a list of known ones otherwise', () => {
+    expect(registryConfig.load({ ACS_SECRET_KEY: key }).REGISTRY_CONNREQ_TRANSPORTS).toEqual(['http']);
+    expect(registryConfig.load({ ACS_SECRET_KEY: key, REGISTRY_CONNREQ_TRANSPORTS: 'xmpp, http' }).REGISTRY_CONNREQ_TRANSPORTS).toEqual(['xmpp', 'http']);
+    expect(() => registryConfig.load({ ACS_SECRET_KEY: key, REGISTRY_CONNREQ_TRANSPORTS: 'http,smtp' })).toThrow(/REGISTRY_CONNREQ_TRANSPORTS.*smtp/s);
+    expect(() => registryConfig.load({ ACS_SECRET_KEY: key, REGISTRY_CONNREQ_TRANSPORTS: 'http,http' })).toThrow(/REGISTRY_CONNREQ_TRANSPORTS.*twice/s);
+    expect(() => registryConfig.load({ ACS_SECRET_KEY: key, REGISTRY_CONNREQ_TRANSPORTS: ' , ' })).toThrow(/REGISTRY_CONNREQ_TRANSPORTS/);
+  });
+
   it('rejects a lone onboarding username once the rest is valid', () => {
     expect(() => registryConfig.load({ ACS_SECRET_KEY: key, ACS_ONBOARDING_USERNAME: 'lab' })).toThrow(/ACS_ONBOARDING_PASSWORD/);
   });

@@ -1,5 +1,5 @@
 import { defineConfig, durationVar, enumVar, intVar, listVar, portVar, secretVar, stringVar, urlVar, type ConfigOf } from '@acs/config';
-import { DEFAULT_SUBJECT_PREFIX } from '@acs/contracts';
+import { CONNREQ_TRANSPORTS, DEFAULT_SUBJECT_PREFIX } from '@acs/contracts';
 import { z } from 'zod';
 import { DEFAULT_POLICY, type RegistryPolicy } from './deps.js';
 
@@ -27,6 +27,14 @@ const shape = {
   REGISTRY_TASK_TTL_MS: durationVar({ min: 0 }).default(DEFAULT_POLICY.taskTtlMs),
   REGISTRY_REFRESH_BATCH: intVar({ min: 1, max: 1000 }).default(DEFAULT_POLICY.refreshBatch),
   REGISTRY_TRANSFER_TIMEOUT_MS: durationVar({ min: 1000 }).default(DEFAULT_POLICY.transferTimeoutMs),
+  /**
+   * Connection-request transports whose workers run in this deployment; the poke router plans no other (a command
+   * nobody consumes would wait in the stream and its poke never end).
+   */
+  REGISTRY_CONNREQ_TRANSPORTS: listVar(enumVar(CONNREQ_TRANSPORTS))
+    .refine((list) => list.length > 0, { message: 'name at least one transport' })
+    .refine((list) => new Set(list).size === list.length, { message: 'a transport is named twice' })
+    .default(['http']),
 };
 
 const schema = z.object(shape).superRefine((c, ctx) => {

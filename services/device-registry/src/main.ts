@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   }
   await registry.registerEndpoints();
   // Every replica routes pokes: they share the durable `registry-poke` consumer of the command stream.
-  const router = createPokeRouter({ store, bus, subjects, secretBox, logger });
+  const router = createPokeRouter({ store, bus, subjects, secretBox, logger, transports: config.REGISTRY_CONNREQ_TRANSPORTS });
   await router.start();
   await bus.flush();
   logger.info({ subjects: Object.keys(registry.endpoints()) }, 'device-registry serving');

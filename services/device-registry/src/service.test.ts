@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 function start(tokens: TokenStore, settings: Partial<RegistryServiceSettings> = {}) {
-  running = createRegistryService({ store, bus, subjects, secretBox, logger, tokens }, { realm: 'svc', nbi: { host: '127.0.0.1', port: 0 }, ...settings });
+  running = createRegistryService({ store, bus, subjects, secretBox, logger, tokens }, { realm: 'svc', nbi: { host: '127.0.0.1', port: 0 }, transports: ['http'], ...settings });
   return running.start();
 }
 

@@ -24,7 +24,7 @@ export interface RegistryServiceSettings {
   readonly adminToken?: string;
   readonly nbi: ListenOptions;
   /** Connection-request transports whose workers run in this deployment (the poke router plans no other). */
-  readonly transports?: PokeRouterOptions['transports'];
+  readonly transports: PokeRouterOptions['transports'];
   /** How long stop() lets NBI requests in flight finish before it closes their connections (default 5 s). */
   readonly drainTimeoutMs?: number;
 }
@@ -52,7 +52,7 @@ export function createRegistryService(deps: RegistryServiceDeps, settings: Regis
   const xmpp = deps.xmppAccounts === undefined ? {} : { xmppAccounts: deps.xmppAccounts };
   const registry = createRegistry({ store, bus, subjects, secretBox, realm: settings.realm, logger, ...xmpp, ...(settings.policy ? { policy: settings.policy } : {}) });
   // Every replica routes pokes: they share the durable `registry-poke` consumer of the command stream.
-  const router = createPokeRouter({ store, bus, subjects, secretBox, logger, ...(settings.transports ? { transports: settings.transports } : {}) });
+  const router = createPokeRouter({ store, bus, subjects, secretBox, logger, transports: settings.transports });
   const admin = settings.adminToken === undefined ? {} : { adminToken: settings.adminToken };
   const nbi = createNbi({ store, tokens, secretBox, realm: settings.realm, logger, bus, subjects, ...xmpp, ...admin });
   let server: Server | undefined;

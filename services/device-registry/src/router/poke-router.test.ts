@@ -119,7 +119,7 @@ describe('poke router', () => {
     recording = recordingBus(bus);
     store = createSqliteDeviceStore({ filename: ':memory:' });
     now = NOW;
-    // As if every transport's worker were deployed, so fallback plans show; the default is tested on its own.
+    // As if every transport's worker were deployed, so fallback plans show; fewer are tested on their own.
     router = createPokeRouter({ store, bus: recording.bus, subjects, secretBox, logger, clock: () => now, retryDelayMs: 10, transports: ['http', 'udp', 'xmpp'] });
     await router.start();
   });
@@ -184,9 +184,9 @@ describe('poke router', () => {
     await waitFor('the poke to be acked', () => (pokesLeft() === 0 ? true : undefined));
   });
 
-  it('by default plans only transports with a deployed worker (HTTP): a UDP-only device gets no_route, never a stranded command', async () => {
+  it('plans only the transports whose workers are deployed (here HTTP): a UDP-only device gets no_route, never a stranded command', async () => {
     await router.stop();
-    router = createPokeRouter({ store, bus: recording.bus, subjects, secretBox, logger, clock: () => now, retryDelayMs: 10 });
+    router = createPokeRouter({ store, bus: recording.bus, subjects, secretBox, logger, clock: () => now, retryDelayMs: 10, transports: ['http'] });
     await router.start();
     await store.upsertDevice(
       {
@@ -287,7 +287,7 @@ describe('poke router', () => {
     await broken.close();
     const events = await collect(bus, subjects.streams.events.name, 'test-events-broken', subjects.evt.allConnreqs, parseConnreqEvent);
     consumers.push(events.consumer);
-    router = createPokeRouter({ store: broken, bus: recording.bus, subjects, secretBox, logger, clock: () => now, retryDelayMs: 10, maxDeliver: 3 });
+    router = createPokeRouter({ store: broken, bus: recording.bus, subjects, secretBox, logger, clock: () => now, retryDelayMs: 10, maxDeliver: 3, transports: ['http'] });
     await router.start();
     await poke('req-broken');
     const [event] = await waitFor('the final event', () => (events.seen.length > 0 ? events.seen : undefined));
@@ -320,7 +320,7 @@ describe('poke router', () => {
       },
     });
     await addDevice({ sourceIp: '127.0.0.1', url: 'http://127.0.0.1:7547/cr' });
-    router = createPokeRouter({ store: gated, bus: recording.bus, subjects, secretBox, logger, clock: () => now, concurrency: 3 });
+    router = createPokeRouter({ store: gated, bus: recording.bus, subjects, secretBox, logger, clock: () => now, concurrency: 3, transports: ['http'] });
     await router.start();
     for (let i = 0; i < 7; i++) await poke(`req-c${i}`);
     await waitFor('three pokes in flight', () => (running === 3 ? true : undefined));

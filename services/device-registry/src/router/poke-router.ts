@@ -1,13 +1,17 @@
-import { deadLetter as moveToDeadLetter, type Bus, type BusHeaders, type Consumer, type DurableMessage } from '@acs/bus';
-import { DURABLE_CONSUMERS, decodePayload, parsePokeCommand, type ConnreqEvent, type DeadLetter, type Subjects } from '@acs/contracts';
+import { consumeBounded, deadLetter as moveToDeadLetter, type BoundedConsumer, type Bus, type BusHeaders, type DurableMessage } from '@acs/bus';
+import {
+  DURABLE_CONSUMERS,
+  decodePayload,
+  parsePokeCommand,
+  type ConnreqEvent,
+  type ConnreqTransport,
+  type DeadLetter,
+  type Subjects,
+} from '@acs/contracts';
 import { childLogger, createMetrics, type Logger, type Metrics } from '@acs/telemetry';
 import type { DeviceRecords, DeviceTypeStore, ParameterTree } from '../store/device-store.js';
 import type { EpochMs } from '../store/types.js';
 import { planConnectionRequest, type SecretOpener } from './route-plan.js';
-import type { ConnectionRequestTransport } from '../store/types.js';
-
-/** Connection-request workers that exist so far (connreq-http); XMPP and UDP join when their services do. */
-export const DEPLOYED_TRANSPORTS: readonly ConnectionRequestTransport[] = ['http'];
 
 /** The store as the router uses it: the device, its type and one parameter to plan, and where the poke is remembered. */
 export type RoutingStore = Pick<DeviceRecords, 'getDevice' | 'recordPoke'> & Pick<DeviceTypeStore, 'getDeviceType'> & Pick<ParameterTree, 'getParameters'>;
@@ -31,10 +35,10 @@ export interface PokeRouterOptions {
   readonly concurrency?: number;
   readonly metrics?: Metrics;
   /**
-   * Transports whose workers run in this deployment; others are never planned (their commands would wait for a
-   * consumer forever). Default: `['http']`, the only connection-request worker so far.
+   * Transports whose workers run in this deployment (`REGISTRY_CONNREQ_TRANSPORTS`); others are never planned:
+   * their commands would wait for a consumer forever.
    */
-  readonly transports?: readonly ConnectionRequestTransport[];
+  readonly transports: readonly ConnreqTransport[];
 }
 
 export interface PokeRouter {
@@ -74,12 +78,10 @@ export function createPokeRouter(options: PokeRouterOptions): PokeRouter {
   const metrics = options.metrics ?? createMetrics('acs.device-registry');
   const routed = metrics.counter('acs.pokes.routed', { description: 'Pokes routed, by first transport (none: no_route)' });
   const concurrency = options.concurrency ?? 8;
-  const transports = options.transports ?? DEPLOYED_TRANSPORTS;
+  const transports = options.transports;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
-  let consumer: Consumer | undefined;
+  let consumer: BoundedConsumer | undefined;
   let state: 'new' | 'running' | 'stopped' = 'new';
-  // Routing is a few store round trips: several at once, and a bound so a burst of pokes is not all pulled at once.
-  const inFlight = new Set<Promise<void>>();
 
   async function deadLetter(msg: DurableMessage, message: string, issues: DeadLetter['issues']): Promise<void> {
     await moveToDeadLetter(bus, subjects, msg, { message, ...(issues === undefined ? {} : { issues }), receivedAt: new Date(clock()) });
@@ -154,29 +156,23 @@ export function createPokeRouter(options: PokeRouterOptions): PokeRouter {
     }
   };
 
-  const handler = async (msg: DurableMessage): Promise<void> => {
-    // Holding the handler while every slot is busy keeps the consumer from taking more pokes.
-    while (inFlight.size >= concurrency) await Promise.race(inFlight);
-    if (state !== 'running') {
-      await msg.nak().catch(() => undefined);
-      return;
-    }
-    const task = settle(msg).finally(() => inFlight.delete(task));
-    inFlight.add(task);
-  };
-
   return {
     async start() {
       if (state !== 'new') throw new PokeRouterStateError(`poke router cannot start: it is ${state}`);
       state = 'running';
       await bus.ensureStreams([subjects.streams.events, subjects.streams.commands, subjects.streams.deadLetters]);
-      consumer = await bus.consume(subjects.streams.commands.name, DURABLE_CONSUMERS.poke, handler, { filterSubject: subjects.cmd.poke, ackWaitMs, maxDeliver });
+      // Routing is a few store round trips: several at once, and a bound so a burst of pokes is not all pulled at once.
+      consumer = await consumeBounded(bus, subjects.streams.commands.name, DURABLE_CONSUMERS.poke, settle, {
+        filterSubject: subjects.cmd.poke,
+        ackWaitMs,
+        maxDeliver,
+        concurrency,
+      });
     },
     async stop() {
       if (state === 'stopped') return;
       state = 'stopped';
       await consumer?.stop();
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
   };
 }

@@ -1,5 +1,6 @@
 // Builders shared by both adapters, so defaults and normalisation cannot drift between them.
 import { randomUUID } from 'node:crypto';
+import { CONNREQ_TRANSPORTS, isConnreqTransport } from '@acs/contracts';
 import { DEFAULT_TASK_MAX_ATTEMPTS, StoreValidationError } from './device-store.js';
 import { DEFAULT_CONNECTION_REQUEST_POLICY, TASK_TYPES } from './types.js';
 import type {
@@ -94,7 +95,7 @@ export function stampConnectionRequestAuth(auth: ConnectionRequestAuth | null, n
 export function connectionRequestPolicy(input: ConnectionRequestPolicyInput | undefined): ConnectionRequestPolicy {
   const d = DEFAULT_CONNECTION_REQUEST_POLICY;
   const transports = input?.transports ?? d.transports;
-  if (transports.some((t) => t !== 'http' && t !== 'xmpp' && t !== 'udp')) throw new StoreValidationError('connection-request transports must be http, xmpp or udp');
+  if (!transports.every(isConnreqTransport)) throw new StoreValidationError(`connection-request transports must be among ${CONNREQ_TRANSPORTS.join(', ')}`);
   const deadlineMs = input?.deadlineMs ?? d.deadlineMs;
   if (!Number.isSafeInteger(deadlineMs) || deadlineMs < 1) throw new StoreValidationError('connection-request deadlineMs must be a positive integer');
   return { transports: [...new Set(transports)], deadlineMs, allowBasicAuth: input?.allowBasicAuth ?? d.allowBasicAuth, vpn: input?.vpn ?? null, xmpp: input?.xmpp ?? null };

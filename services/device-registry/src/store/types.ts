@@ -1,6 +1,7 @@
 // Domain records of the device registry. Plain serialisable objects; every time is epoch
 // milliseconds (a number), every absent value is `null` (never `undefined`) so records survive
 // JSON and both adapters return identical shapes.
+import type { ConnreqTransport } from '@acs/contracts';
 
 /** Epoch milliseconds. */
 export type EpochMs = number;
@@ -187,7 +188,7 @@ export interface ConnectionRequestCredentialPolicy {
   passwordLength: number;
 }
 
-export type ConnectionRequestTransport = 'http' | 'xmpp' | 'udp';
+export type ConnectionRequestTransport = ConnreqTransport;
 
 /**
  * How connection requests reach devices of a type whose ConnectionRequestURL is only reachable through a VPN:

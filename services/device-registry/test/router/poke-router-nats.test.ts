@@ -47,7 +47,7 @@ beforeAll(async () => {
       },
     };
     const logger = createLogger({ service: `router-${i}`, level: 'info', destination });
-    const router = createPokeRouter({ store, bus, subjects, secretBox, logger });
+    const router = createPokeRouter({ store, bus, subjects, secretBox, logger, transports: ['http'] });
     await router.start();
     routers.push(router);
   }

@@ -1,4 +1,5 @@
 // Device types: which devices they match, the profile they get, and how pokes reach them.
+import { CONNREQ_TRANSPORTS } from '@acs/contracts';
 import { z } from 'zod';
 import { epochMs, idSchema, leafName, NAME_MAX, parameterPath, xsdTypeSchema } from './common.js';
 import { named } from './registry.js';
@@ -32,13 +33,11 @@ const connreqPolicy = z.strictObject({
   passwordLength: z.number().int().min(12).max(256).default(24),
 });
 
-const CONNREQ_TRANSPORTS = ['http', 'udp', 'xmpp'] as const;
-
 const connreqRouting = z
   .strictObject({
     transports: z
       .array(z.enum(CONNREQ_TRANSPORTS))
-      .max(3)
+      .max(CONNREQ_TRANSPORTS.length)
       .refine((list) => new Set(list).size === list.length, 'a transport appears twice')
       .optional()
       .describe('order of preference (default xmpp, http, udp); transports a device cannot use are left out at poke time'),

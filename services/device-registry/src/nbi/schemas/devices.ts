@@ -1,4 +1,5 @@
 // Devices: listing and reading them, their tags and parameters, and pokes (connection requests).
+import { CONNREQ_OUTCOMES, CONNREQ_TRANSPORTS } from '@acs/contracts';
 import { z } from 'zod';
 import { csv, epochMs, NAME_MAX, nullableMs, pageOf, pageQuery, queryInt, queryTime } from './common.js';
 import { named } from './registry.js';
@@ -78,8 +79,8 @@ export const PokeResultSchema = named(
   z.object({
     requestId: z.string(),
     deviceId: z.string(),
-    outcome: z.string().nullable().describe('accepted, auth_failed, unreachable, timeout, rejected, no_route; null: not known within ?wait'),
-    transport: z.string().nullable(),
+    outcome: z.enum(CONNREQ_OUTCOMES).nullable().describe('null: not known within ?wait'),
+    transport: z.enum([...CONNREQ_TRANSPORTS, 'none']).nullable().describe('none: no transport could be tried (no_route)'),
     latencyMs: z.number().nullable().describe('the worker\'s latency for the outcome'),
     detail: z.string().optional(),
     session: z
