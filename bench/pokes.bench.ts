@@ -2,30 +2,22 @@
 // distributed stack in one process but on real servers: NATS (JetStream) and Redis from @acs/testkit, the registry
 // (SQLite store, or MongoDB adapter on FerretDB) with its poke router, a gateway, the HTTP connection-request worker,
 // every component on its own NATS connection, and simulated CPEs whose connection-request listeners are on loopback.
-// Run: npm run bench:pokes -- --cpes 50 --pokes 500 --concurrency 20 --store sqlite
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// Run: npm run bench:pokes -- --cpes 50 --pokes 500 --concurrency 20 --store sqlite [--transport xmpp]
+import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { createNatsBus, type Bus, type Subscription } from '@acs/bus';
-import { connreqHttpConfig, createConnreqHttpWorker, workerSettings, type ConnreqHttpWorker } from '@acs/connreq-http';
-import { createSubjects, decodePayload, deviceIdFromParts, parseConnreqEvent, parseSessionStartedEvent, type ConnreqOutcome } from '@acs/contracts';
+import { deviceIdFromParts, type ConnreqOutcome } from '@acs/contracts';
 import { createFleet, type Fleet } from '@acs/cpe-sim';
-import { BusRegistryClient, createCwmpServer, createGateway, DEFAULT_SETTINGS, type Gateway } from '@acs/cwmp-gateway';
-import { createPokeRouter, createRegistry, createSecretBox, type DeviceStore, type PokeRouter } from '@acs/device-registry';
-import { createMongoDeviceStore } from '@acs/device-registry/mongo';
-import { createSqliteDeviceStore } from '@acs/device-registry/sqlite';
-import { createRedisKv, type Kv } from '@acs/kv';
 import { createLogger } from '@acs/telemetry';
-import { freePort, startFerretDb, startNats, startRedis, type FerretDbServer, type NatsServer, type RedisServer } from '@acs/testkit';
 import { compactTr181Model } from '../packages/e2e/test/support/compact-model.js';
+import { sampleProcess } from './support/processes.js';
+import { CONNECTION_REQUEST, startPokeStack, type Pending, type PokeStack } from './support/poke-stack.js';
 
 const STORES = ['sqlite', 'mongo'] as const;
 type StoreKind = (typeof STORES)[number];
-
-const CONNECTION_REQUEST = '6 CONNECTION REQUEST';
+const TRANSPORTS = ['http', 'xmpp'] as const;
+type Transport = (typeof TRANSPORTS)[number];
 // The device type's connection-request deadline: a poke that cannot be delivered ends in an event by then.
 const POKE_DEADLINE_MS = 10_000;
 // Our own waits, each longer than what the stack promises, so a missing event is counted rather than waited for.
@@ -41,6 +33,8 @@ const { values: args } = parseArgs({
     pokes: { type: 'string', default: '500' },
     concurrency: { type: 'string', default: '20' },
     store: { type: 'string', default: 'sqlite' },
+    // xmpp: the profile provisions XMPP on every CPE, and pokes go out over it (HTTP as the router's fallback).
+    transport: { type: 'string', default: 'http' },
     // No poke is published after this; those outstanding still end within their own deadlines.
     'max-seconds': { type: 'string', default: '600' },
   },
@@ -50,34 +44,27 @@ const pokes = Number(args.pokes);
 const concurrency = Number(args.concurrency);
 const maxSeconds = Number(args['max-seconds']);
 const storeKind = args.store as StoreKind;
+const transport = args.transport as Transport;
 if (!Number.isInteger(cpes) || cpes < 1 || cpes > 2_000) throw new RangeError('--cpes: an integer 1..2000');
 if (!Number.isInteger(pokes) || pokes < 1 || pokes > 100_000) throw new RangeError('--pokes: an integer 1..100000');
 if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1_000) throw new RangeError('--concurrency: an integer 1..1000');
 if (!Number.isFinite(maxSeconds) || maxSeconds < 1 || maxSeconds > 3_600) throw new RangeError('--max-seconds: 1..3600');
 if (!STORES.includes(storeKind)) throw new RangeError(`--store: ${String(args.store)} is not one of ${STORES.join(', ')}`);
+if (!TRANSPORTS.includes(transport)) throw new RangeError(`--transport: ${String(args.transport)} is not one of ${TRANSPORTS.join(', ')}`);
 // CPEs rate-limit connection requests: never more than one poke outstanding per device.
 const outstanding = Math.min(concurrency, cpes);
 
-const subjects = createSubjects();
 const logger = createLogger({ service: 'acs-bench-pokes', level: 'error' });
 
 /** What one poke came to: the connreq outcome (or none by our deadline), and times from the publish in ms. */
 interface PokeResult {
   outcome: ConnreqOutcome | 'no_event';
+  /** The transport of the final event (none for no_route). */
+  transport?: string;
   acceptedMs?: number;
   sessionStartMs?: number;
   /** After `accepted`: session.started with this requestId seen, not seen, or seen without the requestId. */
   session?: 'started' | 'missing' | 'started_unnamed';
-}
-
-/** A poke in flight: arrival times are taken in the bus handler, not when the waiting code resumes. */
-interface Pending {
-  readonly deviceId: string;
-  readonly t0: number;
-  connreq?: { at: number; outcome: ConnreqOutcome };
-  started?: { at: number };
-  startedUnnamed?: boolean;
-  wake?: () => void;
 }
 
 class DeadlineError extends Error {
@@ -120,132 +107,6 @@ function percentile(sorted: number[], p: number): number {
 
 const ms = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(1));
 
-interface Stack {
-  cwmpUrl: string;
-  publisher: Bus;
-  pending: Map<string, Pending>;
-  onboarding: { username: string; password: string };
-  stop(): Promise<void>;
-}
-
-async function startStack(): Promise<Stack> {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const stop = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => process.stderr.write(`teardown: ${String(err)}\n`));
-  };
-  try {
-    let ferret: FerretDbServer | undefined;
-    let nats: NatsServer;
-    let redis: RedisServer;
-    if (storeKind === 'mongo') [nats, redis, ferret] = await Promise.all([startNats(), startRedis(), startFerretDb()]);
-    else [nats, redis] = await Promise.all([startNats(), startRedis()]);
-    cleanups.push(() => nats.stop(), () => redis.stop());
-    if (ferret) cleanups.push(() => (ferret as FerretDbServer).stop());
-
-    const bus = async (name: string) => {
-      const b = await createNatsBus({ servers: nats.url, name, onError: (err, ctx) => logger.warn({ err, ...ctx }, 'bus error') });
-      cleanups.push(() => b.close());
-      return b;
-    };
-    const store: DeviceStore = ferret
-      ? // FerretDB's SQLite backend has one writer: one connection queues the writes instead of failing SQLITE_BUSY.
-        await createMongoDeviceStore({ uri: `${ferret.url}acs?maxPoolSize=1` })
-      : createSqliteDeviceStore({ filename: ':memory:' });
-    cleanups.push(() => store.close());
-
-    const secretBox = createSecretBox(randomBytes(32).toString('base64'));
-    const registryBus = await bus('registry');
-    await registryBus.ensureStreams([subjects.streams.events, subjects.streams.commands, subjects.streams.deadLetters]);
-    const registry = createRegistry({ store, bus: registryBus, subjects, secretBox, realm: 'acs', logger });
-    const onboarding = { username: 'bench-onboard', password: randomBytes(12).toString('base64url') };
-    const catchAll = await registry.ensureCatchAllType(onboarding.username, onboarding.password);
-    await store.updateDeviceType(catchAll.id, { connectionRequestPolicy: { deadlineMs: POKE_DEADLINE_MS } }, Date.now());
-    await registry.registerEndpoints();
-    const router: PokeRouter = createPokeRouter({ store, bus: await bus('router'), subjects, secretBox, logger, transports: ['http'] });
-    await router.start();
-    cleanups.push(() => router.stop());
-
-    // The worker's production defaults, but no per-device spacing: the bench never has two pokes out to one CPE.
-    const worker: ConnreqHttpWorker = createConnreqHttpWorker({
-      bus: await bus('connreq-http'),
-      subjects,
-      logger,
-      ...workerSettings(connreqHttpConfig.load({})),
-      minIntervalPerDeviceMs: 0,
-    });
-    await worker.start();
-    cleanups.push(() => worker.stop());
-
-    const gatewayBus = await bus('gateway');
-    const kv: Kv = createRedisKv(redis.url);
-    cleanups.push(() => kv.close());
-    const gateway: Gateway = createGateway({
-      registry: new BusRegistryClient({ bus: gatewayBus, subjects, timeoutMs: 60_000 }),
-      sessions: kv.sessions,
-      locks: kv.locks,
-      rateLimiter: kv.rateLimiter,
-      bus: gatewayBus,
-      subjects,
-      logger,
-      settings: { ...DEFAULT_SETTINGS, nonceSecret: randomBytes(32).toString('base64url') },
-    });
-    cleanups.push(() => gateway.close());
-    const server: Server = createCwmpServer(gateway.app, { keepAliveTimeoutMs: 30_000 });
-    const port = await freePort();
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
-
-    const pending = new Map<string, Pending>();
-    const watcher = await bus('watcher');
-    const events: Subscription = watcher.subscribe(subjects.evt.all, (msg) => {
-      const at = performance.now();
-      const kind = subjects.parse(msg.subject)?.kind;
-      if (kind === 'connreq') {
-        const e = decodePayload(msg.data, parseConnreqEvent);
-        const p = e.ok ? pending.get(e.value.requestId) : undefined;
-        if (!e.ok || !p || p.connreq) return;
-        p.connreq = { at, outcome: e.value.outcome };
-        p.wake?.();
-      } else if (kind === 'session.started') {
-        const e = decodePayload(msg.data, parseSessionStartedEvent);
-        if (!e.ok || !e.value.eventCodes.includes(CONNECTION_REQUEST)) return;
-        const named = e.value.requestId === undefined ? undefined : pending.get(e.value.requestId);
-        if (named && !named.started) {
-          named.started = { at };
-          named.wake?.();
-          return;
-        }
-        // A connection-request session the registry did not tie to a poke: counted, not timed.
-        for (const p of pending.values()) {
-          if (p.deviceId === e.value.deviceId && p.connreq && !p.started) {
-            p.startedUnnamed = true;
-            p.wake?.();
-          }
-        }
-      }
-    });
-    cleanups.push(() => events.unsubscribe());
-    await watcher.flush();
-
-    return {
-      cwmpUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/cwmp/`,
-      publisher: await bus('nbi'),
-      pending,
-      onboarding,
-      stop,
-    };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-}
-
 /** A simulated CPE with the count of its connection-request sessions that have ended. */
 interface Device {
   readonly id: string;
@@ -270,18 +131,18 @@ function untilSessionEnded(device: Device, count: number, ms: number): Promise<b
 }
 
 /** One poke to a CPE that has nothing outstanding; resolves once the CPE is free for the next one. */
-async function pokeOnce(stack: Stack, device: Device): Promise<PokeResult> {
+async function pokeOnce(stack: PokeStack, device: Device): Promise<PokeResult> {
   const { id: deviceId } = device;
   const requestId = randomUUID();
   const doneBefore = device.crSessions;
   const p: Pending = { deviceId, t0: performance.now() };
   stack.pending.set(requestId, p);
   try {
-    await stack.publisher.publishDurable(subjects.cmd.poke, { deviceId, requestId }, { msgId: requestId });
+    await stack.publisher.publishDurable(stack.subjects.cmd.poke, { deviceId, requestId }, { msgId: requestId });
     if (!(await until(p, () => p.connreq !== undefined, CONNREQ_EVENT_WAIT_MS)) || !p.connreq) return { outcome: 'no_event' };
-    const outcome = p.connreq.outcome;
-    if (outcome !== 'accepted') return { outcome };
-    const result: PokeResult = { outcome, acceptedMs: p.connreq.at - p.t0, session: 'missing' };
+    const { outcome, transport: via } = p.connreq;
+    if (outcome !== 'accepted') return { outcome, transport: via };
+    const result: PokeResult = { outcome, transport: via, acceptedMs: p.connreq.at - p.t0, session: 'missing' };
     await until(p, () => p.started !== undefined || p.startedUnnamed === true, SESSION_START_WAIT_MS);
     if (p.started) {
       result.session = 'started';
@@ -295,19 +156,20 @@ async function pokeOnce(stack: Stack, device: Device): Promise<PokeResult> {
   }
 }
 
-async function bench(stack: Stack): Promise<{ results: PokeResult[]; wallMs: number; bootMs: number }> {
+async function bench(stack: PokeStack): Promise<{ results: PokeResult[]; wallMs: number; bootMs: number }> {
   let fleet: Fleet | undefined;
   try {
     fleet = createFleet({
       acsUrl: stack.cwmpUrl,
       count: cpes,
-      model: compactTr181Model(),
+      model: compactTr181Model({ xmpp: transport === 'xmpp' }),
       serialPrefix: 'PBENCH',
       username: stack.onboarding.username,
       password: stack.onboarding.password,
       connectionRequest: { host: '127.0.0.1', rateLimitMs: 0 },
       retry: false,
       httpTimeoutMs: 60_000,
+      ...(stack.xmpp ? { xmpp: { caFile: stack.xmpp.prosody.caFile } } : { xmpp: false as const }),
     });
     return await runFleet(stack, fleet);
   } finally {
@@ -315,14 +177,28 @@ async function bench(stack: Stack): Promise<{ results: PokeResult[]; wallMs: num
   }
 }
 
-async function runFleet(stack: Stack, fleet: Fleet): Promise<{ results: PokeResult[]; wallMs: number; bootMs: number }> {
+/** Every CPE logged in with the account the ACS created, and every ConnReqJabberID learnt by the registry. */
+async function xmppReady(stack: PokeStack, fleet: Fleet): Promise<void> {
+  const t0 = performance.now();
+  const ids = fleet.cpes.map((cpe) => deviceIdFromParts(cpe.deviceId.oui, cpe.deviceId.productClass, cpe.deviceId.serialNumber));
+  const allKnown = async () => (await Promise.all(ids.map((id) => stack.store.getDevice(id)))).every((d) => Boolean(d?.connectionRequest.connReqJabberID));
+  const poll = async () => {
+    while (fleet.xmppStatus().Enabled !== cpes || !(await allKnown())) await new Promise((resolve) => setTimeout(resolve, 250));
+  };
+  await withDeadline('XMPP logins and ConnReqJabberIDs', SETUP_WAIT_MS, poll());
+  process.stderr.write(`${cpes} CPEs logged in to XMPP and known by their JID in ${Math.round(performance.now() - t0)} ms\n`);
+}
+
+async function runFleet(stack: PokeStack, fleet: Fleet): Promise<{ results: PokeResult[]; wallMs: number; bootMs: number }> {
   await fleet.start();
   const bootStart = performance.now();
   const boot = await withDeadline('onboarding', SETUP_WAIT_MS, fleet.run({ sessions: cpes, concurrency: outstanding }));
   const bootMs = performance.now() - bootStart;
   const failed = boot.filter((r) => !r.ok);
   if (failed.length > 0) throw new Error(`${failed.length}/${cpes} boot sessions failed, first: ${failed[0]?.error?.message ?? 'unknown'}`);
-  process.stderr.write(`${cpes} CPEs onboarded in ${Math.round(bootMs)} ms; poking...\n`);
+  process.stderr.write(`${cpes} CPEs onboarded in ${Math.round(bootMs)} ms\n`);
+  if (stack.xmpp) await xmppReady(stack, fleet);
+  process.stderr.write('poking...\n');
 
   const devices = fleet.cpes.map((cpe) => {
     const device: Device = { id: deviceIdFromParts(cpe.deviceId.oui, cpe.deviceId.productClass, cpe.deviceId.serialNumber), crSessions: 0 };
@@ -355,16 +231,19 @@ async function runFleet(stack: Stack, fleet: Fleet): Promise<{ results: PokeResu
 }
 
 const machine = `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${process.platform} ${process.arch}`;
-process.stderr.write(`starting NATS, Redis${storeKind === 'mongo' ? ', FerretDB' : ''} and the stack...\n`);
+process.stderr.write(`starting NATS, Redis${storeKind === 'mongo' ? ', FerretDB' : ''}${transport === 'xmpp' ? ', Prosody, connreq-xmpp' : ''} and the stack...\n`);
 // The servers run in process groups of their own, which Ctrl-C does not reach: exiting lets @acs/testkit kill them.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 let exitCode = 0;
-const stack = await withDeadline('starting the stack', SETUP_WAIT_MS, startStack());
+const stack = await withDeadline('starting the stack', SETUP_WAIT_MS, startPokeStack({ store: storeKind, transport, deadlineMs: POKE_DEADLINE_MS, logger }));
 try {
   const { results, wallMs, bootMs } = await bench(stack);
   const counts = new Map<string, number>();
   for (const r of results) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
   const accepted = results.filter((r) => r.outcome === 'accepted');
+  const via = new Map<string, number>();
+  for (const r of accepted) via.set(r.transport ?? '?', (via.get(r.transport ?? '?') ?? 0) + 1);
+  const worker = stack.xmpp ? sampleProcess(stack.xmpp.worker.child.pid) : undefined;
   const sessions = new Map<string, number>();
   for (const r of accepted) sessions.set(r.session ?? 'missing', (sessions.get(r.session ?? 'missing') ?? 0) + 1);
   const toAccepted = accepted.map((r) => r.acceptedMs as number).sort((a, b) => a - b);
@@ -376,8 +255,10 @@ try {
       `ACS poke benchmark — ${new Date().toISOString()}`,
       `machine: ${machine}`,
       `store: ${storeKind}${storeKind === 'mongo' ? ' (MongoDB adapter on FerretDB, SQLite backend)' : ' (SQLite, in memory)'}; NATS JetStream + Redis; registry + poke router, gateway, connreq-http worker in one process, one NATS connection each`,
+      `transport: ${transport}${stack.xmpp ? ' (Prosody; connreq-xmpp in its own process; the profile provisions XMPP on every CPE; router order xmpp, http)' : ''}`,
       `CPEs: ${cpes} (compact TR-181 model, onboarded in ${Math.round(bootMs)} ms); pokes: ${results.length} of ${pokes}; at most ${outstanding} outstanding, one per CPE`,
-      `outcomes: ${[...counts].map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      `outcomes: ${[...counts].map(([k, v]) => `${k} ${v}`).join(', ')}; accepted over ${[...via].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+      ...(worker ? [`connreq-xmpp process: RSS ${(worker.rssBytes / 2 ** 20).toFixed(0)} MB, CPU ${worker.cpuSeconds.toFixed(1)} s over the whole run (${cpes} CPEs connected)`] : []),
       `sessions after accepted: ${[...sessions].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
       `pokes/s: ${((accepted.length / wallMs) * 1_000).toFixed(1)} accepted per wall second (${(wallMs / 1_000).toFixed(1)} s; a poke is outstanding until its session ended)`,
       '',

@@ -101,7 +101,8 @@ export function csvModelSpec(model: CsvModel, ctx: Partial<ModelContext> = {}): 
     if (v !== undefined) overrides.set(model.root + rel, v);
   }
   const forced = new Set((FORCED[model.root] ?? []).map((rel) => model.root + rel));
-  const crUrl = `${model.root}ManagementServer.ConnectionRequestURL`;
+  // ConnectionRequestURL and ConnReqJabberID have active notification on by default (cwmp-protocol.md §7, §9.1).
+  const activeNotify = new Set([`${model.root}ManagementServer.ConnectionRequestURL`, `${model.root}ManagementServer.ConnReqJabberID`]);
   const nodes = model.nodes.map((n): NodeInit => {
     if (n.kind !== 'parameter') return { ...n };
     const value = overrides.get(n.name) ?? n.value;
@@ -109,8 +110,7 @@ export function csvModelSpec(model: CsvModel, ctx: Partial<ModelContext> = {}): 
       ...n,
       value,
       ...(forced.has(n.name) ? { forcedInform: true } : {}),
-      // ConnectionRequestURL has active notification on by default (cwmp-protocol.md §7).
-      ...(n.name === crUrl ? { notification: 2 as const } : {}),
+      ...(activeNotify.has(n.name) ? { notification: 2 as const } : {}),
     };
   });
   return { root: model.root, nodes };
