@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '@acs/config';
-import { policyFromConfig, registryConfig } from './config.js';
+import { policyFromConfig, registryConfig, registryServiceSettings } from './config.js';
 
 const key = randomBytes(32).toString('base64');
 
@@ -47,5 +47,26 @@ describe('registry config', () => {
 
   it('rejects a lone onboarding username once the rest is valid', () => {
     expect(() => registryConfig.load({ ACS_SECRET_KEY: key, ACS_ONBOARDING_USERNAME: 'lab' })).toThrow(/ACS_ONBOARDING_PASSWORD/);
+  });
+
+  it('gives the unit its realm, policy, listener, transports, onboarding type and admin token', () => {
+    const config = registryConfig.load({
+      ACS_SECRET_KEY: key,
+      CWMP_AUTH_REALM: 'lab',
+      NBI_HOST: '0.0.0.0',
+      REGISTRY_CONNREQ_TRANSPORTS: 'xmpp,http',
+      ACS_ONBOARDING_USERNAME: 'u',
+      ACS_ONBOARDING_PASSWORD: 'p',
+      ACS_NBI_TOKEN: 'an-admin-token-of-some-length',
+    });
+    expect(registryServiceSettings(config)).toEqual({
+      realm: 'lab',
+      policy: policyFromConfig(config),
+      nbi: { host: '0.0.0.0', port: 7557 },
+      transports: ['xmpp', 'http'],
+      onboarding: { username: 'u', password: 'p' },
+      adminToken: 'an-admin-token-of-some-length',
+    });
+    expect(registryServiceSettings(registryConfig.load({ ACS_SECRET_KEY: key }))).not.toHaveProperty('onboarding');
   });
 });
