@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { defineConfig, durationVar, enumVar, intVar, listVar, portVar, stringVar, urlVar, type ConfigOf } from '@acs/config';
 import { DEFAULT_SUBJECT_PREFIX } from '@acs/contracts';
-import type { ConnreqHttpWorkerOptions } from './worker.js';
+import type { ConnreqHttpServiceSettings } from './service.js';
 
 const shape = {
   NODE_ENV: enumVar(['development', 'test', 'production']).default('development'),
@@ -39,15 +39,19 @@ const shape = {
   OTEL_EXPORTER_OTLP_ENDPOINT: urlVar({ protocols: ['http', 'https'] }).optional(),
 };
 
-/** The worker's environment variables; `connreqHttpConfig.load(env)` is called by `main.ts` only. */
+/**
+ * The worker's environment variables; `connreqHttpConfig.load(env)` is called by `main.ts` only. The all-in-one app
+ * builds its schema from `connreqHttpConfig.schema.shape`.
+ */
 export const connreqHttpConfig = defineConfig(shape);
 
 export type ConnreqHttpConfig = ConfigOf<typeof shape>;
 
+/** The variables workerSettings reads (the all-in-one's configuration has them too). */
+export type WorkerSettingsConfig = Omit<ConnreqHttpConfig, 'NODE_ENV' | 'NATS_URL' | 'ACS_SUBJECT_PREFIX' | 'CONNREQ_HTTP_METRICS_PORT' | 'CONNREQ_HTTP_METRICS_HOST' | 'LOG_LEVEL' | 'OTEL_EXPORTER_OTLP_ENDPOINT'>;
+
 /** The worker's tuning slice of the configuration. */
-export function workerSettings(
-  config: ConnreqHttpConfig,
-): Pick<ConnreqHttpWorkerOptions, 'concurrency' | 'minIntervalPerDeviceMs' | 'retry' | 'http' | 'ackWaitMs' | 'maxDeliver'> {
+export function workerSettings(config: WorkerSettingsConfig): ConnreqHttpServiceSettings {
   const defaultEgress = {
     ...(config.CONNREQ_HTTP_LOCAL_ADDRESS === undefined ? {} : { localAddress: config.CONNREQ_HTTP_LOCAL_ADDRESS }),
     ...(config.CONNREQ_HTTP_PROXY_URL === undefined ? {} : { proxyUrl: config.CONNREQ_HTTP_PROXY_URL }),

@@ -13,4 +13,6 @@ export type {
   HttpConnreqOutcome,
 } from './http-connection-request.js';
 export { connreqHttpConfig, workerSettings } from './config.js';
-export type { ConnreqHttpConfig } from './config.js';
+export type { ConnreqHttpConfig, WorkerSettingsConfig } from './config.js';
+export { createConnreqHttpService } from './service.js';
+export type { ConnreqHttpService, ConnreqHttpServiceDeps, ConnreqHttpServiceSettings } from './service.js';

@@ -8,6 +8,8 @@ import { createSubjects, decodePayload, parseConnreqEvent, type ConnreqEvent } f
 import { createHttpConnectionRequestEndpoint, type ConnectionRequestBehaviour } from '@acs/cpe-sim';
 import { createLogger } from '@acs/telemetry';
 import { startRecordingFront, type RecordingServer } from '../test/support/http-fixtures.js';
+import { connreqHttpConfig, workerSettings } from './config.js';
+import { createConnreqHttpService } from './service.js';
 import { createConnreqHttpWorker, type ConnreqHttpWorker, type ConnreqHttpWorkerOptions } from './worker.js';
 
 const CREDS = { username: 'cruser', password: 'crpass' };
@@ -38,6 +40,7 @@ async function startCpe(behaviour: ConnectionRequestBehaviour = 'normal', slowMs
 }
 
 interface Harness {
+  readonly bus: Bus;
   readonly events: ConnreqEvent[];
   startWorker(overrides?: Partial<ConnreqHttpWorkerOptions>): Promise<ConnreqHttpWorker>;
   send(command: Record<string, unknown>): Promise<void>;
@@ -56,6 +59,7 @@ async function harness(): Promise<Harness> {
     await m.ack();
   }, { ackWaitMs: 30_000, maxDeliver: 5, filterSubject: subjects.evt.allConnreqs });
   return {
+    bus,
     events,
     async startWorker(overrides = {}) {
       const worker = createConnreqHttpWorker({
@@ -90,6 +94,18 @@ const command = (requestId: string, url: string, extra: Record<string, unknown> 
 });
 
 describe('connreq-http worker (MemoryBus, simulated CPEs)', () => {
+  it('runs as the service unit: the bus as its dep, CONNREQ_HTTP_* through workerSettings', async () => {
+    const h = await harness();
+    const cpe = await startCpe();
+    const settings = workerSettings(connreqHttpConfig.load({ CONNREQ_HTTP_CONCURRENCY: '2', CONNREQ_HTTP_MIN_INTERVAL_MS: '0' }));
+    const service = createConnreqHttpService({ bus: h.bus, subjects, logger }, settings);
+    await service.start();
+    cleanups.push(() => service.stop());
+    await h.send(command('r-unit', cpe.url));
+    await waitFor('the event', () => h.events.length === 1);
+    expect(h.events[0]).toMatchObject({ requestId: 'r-unit', outcome: 'accepted' });
+  });
+
   it('accepted: one final event with latency from issuedAt, then the command is acked', async () => {
     const h = await harness();
     const cpe = await startCpe();

@@ -193,7 +193,7 @@ describe('connreq-http over real NATS JetStream', () => {
         const lines = buffered.split('\n');
         buffered = lines.pop() ?? '';
         for (const line of lines) {
-          if (line.includes('"connreq-http consuming"')) childReady = true;
+          if (line.includes('"connreq-http ready"')) childReady = true;
           if (line.includes('"connection request accepted"')) childAccepted += 1;
         }
       });
