@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { createMemoryBus } from '@acs/bus';
-import { connreqHttpConfig, createConnreqHttpWorker, workerSettings, type ConnreqHttpWorkerOptions } from '@acs/connreq-http';
+import { connreqHttpConfig, createConnreqHttpService, workerSettings, type ConnreqHttpServiceSettings } from '@acs/connreq-http';
 import { createSubjects, DEFAULT_SUBJECT_PREFIX, type ConnreqTransport } from '@acs/contracts';
 import { createGatewayService, DEFAULT_SETTINGS, type GatewaySettings, type GatewayServiceSettings } from '@acs/cwmp-gateway';
 import { createFileTokenStore, createRegistryService, createSecretBox, type RegistryPolicy } from '@acs/device-registry';
@@ -17,6 +17,8 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DATABASE_FILE = 'acs.sqlite';
 export const SECRET_KEY_FILE = 'secret-key';
 export const NONCE_SECRET_FILE = 'nonce-secret';
+/** The connection-request transports whose workers this process runs; the poke router may plan no other. */
+export const IN_PROCESS_TRANSPORTS: readonly ConnreqTransport[] = ['http'];
 
 export interface Listen {
   host?: string;
@@ -45,12 +47,14 @@ export interface AllInOneOptions {
   /** Gateway settings other than the nonce secret (realm, path, timeouts, Basic...). */
   gateway?: Partial<Omit<GatewaySettings, 'nonceSecret'>>;
   policy?: Partial<RegistryPolicy>;
+  /** REGISTRY_CONNREQ_TRANSPORTS: those the poke router plans, among IN_PROCESS_TRANSPORTS; unset: all of them. */
+  transports?: readonly ConnreqTransport[];
   /** Tuning of the in-process HTTP connection-request worker; unset: the connreq-http service's defaults. */
   connreqHttp?: ConnreqHttpSettings;
   logger?: Logger;
 }
 
-export type ConnreqHttpSettings = Pick<ConnreqHttpWorkerOptions, 'concurrency' | 'minIntervalPerDeviceMs' | 'retry' | 'http' | 'ackWaitMs' | 'maxDeliver'>;
+export type ConnreqHttpSettings = ConnreqHttpServiceSettings;
 
 export interface AllInOne {
   /** e.g. http://127.0.0.1:7547/cwmp/ */
@@ -66,7 +70,7 @@ export interface AllInOne {
 
 /**
  * The whole ACS in one process with the embedded adapters: SQLite store, in-process bus, in-memory kv. The units
- * are the separate services' own (createRegistryService, createConnreqHttpWorker, createGatewayService), so the
+ * are the separate services' own (createRegistryService, createConnreqHttpService, createGatewayService), so the
  * CWMP, NBI and poke behaviour is theirs; only the adapters differ, and the gateway calls the registry in-process.
  */
 export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne> {
@@ -81,8 +85,9 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
   const store = createSqliteDeviceStore({ filename: join(dataDir, DATABASE_FILE) });
   const bus = createMemoryBus({ onError: (err, context) => logger.warn({ err, ...context }, 'bus error') });
   const kv = createMemoryKv();
-  // The connection-request workers this process runs (below); the poke router plans no other transport.
-  const transports: readonly ConnreqTransport[] = ['http'];
+  const transports = options.transports ?? IN_PROCESS_TRANSPORTS;
+  const missing = transports.filter((t) => !IN_PROCESS_TRANSPORTS.includes(t));
+  if (missing.length > 0) throw new RangeError(`no ${missing.join(', ')} connection-request worker runs in the all-in-one (it runs ${IN_PROCESS_TRANSPORTS.join(', ')})`);
   const registry = createRegistryService(
     { store, bus, subjects, secretBox, logger, tokens: createFileTokenStore({ dir: options.nbiTokenDir ?? dataDir }) },
     {
@@ -95,7 +100,7 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
     },
   );
   // Pokes work with no infrastructure too: the router and the HTTP worker consume the in-process command stream.
-  const connreqHttp = createConnreqHttpWorker({ bus, subjects, logger, ...(options.connreqHttp ?? workerSettings(connreqHttpConfig.load({}))) });
+  const connreqHttp = createConnreqHttpService({ bus, subjects, logger }, options.connreqHttp ?? workerSettings(connreqHttpConfig.load({})));
   const gateway = createGatewayService(
     { registry: inProcessRegistryClient(registry.registry, logger), kv, bus, subjects, logger },
     {

@@ -25,4 +25,39 @@ describe('all-in-one configuration', () => {
   it('refuses a port out of range', () => {
     expect(() => loadConfig(appConfig, { NBI_PORT: '70000' })).toThrow(/NBI_PORT/);
   });
+
+  it('reads the services’ own variables but those of servers one process does not use', () => {
+    for (const name of ['CWMP_TRUSTED_PROXIES', 'CWMP_MAX_BODY_BYTES', 'CWMP_NONCE_TTL_MS', 'CWMP_TLS_CERT_FILE', 'REGISTRY_TASK_MAX_ATTEMPTS', 'REGISTRY_CONNREQ_TRANSPORTS', 'NBI_TOKEN_DIR', 'CONNREQ_HTTP_CONCURRENCY', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
+      expect(appConfig.variables).toContain(name);
+    }
+    for (const name of ['NATS_URL', 'REDIS_URL', 'MONGODB_URL', 'NODE_ENV', 'REGISTRY_METRICS_PORT', 'CONNREQ_HTTP_METRICS_PORT', 'CWMP_REGISTRY_TIMEOUT_MS']) {
+      expect(appConfig.variables).not.toContain(name);
+    }
+  });
+
+  it('maps them through the services’ own mappings', () => {
+    const options = allInOneOptions(
+      loadConfig(appConfig, {
+        CWMP_TRUSTED_PROXIES: '10.0.0.0/8',
+        CWMP_MAX_BODY_BYTES: '65536',
+        CWMP_NONCE_TTL_MS: '1m',
+        CWMP_TLS_CERT_FILE: '/tls/c.pem',
+        CWMP_TLS_KEY_FILE: '/tls/k.pem',
+        REGISTRY_TASK_MAX_ATTEMPTS: '7',
+        NBI_TOKEN_DIR: '/tokens',
+        CONNREQ_HTTP_CONCURRENCY: '3',
+      }),
+    );
+    expect(options.gateway).toMatchObject({ trustedProxies: ['10.0.0.0/8'], maxBodyBytes: 65_536, nonceTtlMs: 60_000 });
+    expect(options.cwmpTls).toEqual({ certFile: '/tls/c.pem', keyFile: '/tls/k.pem' });
+    expect(options.policy).toMatchObject({ maxAttempts: 7 });
+    expect(options.transports).toEqual(['http']);
+    expect(options.nbiTokenDir).toBe('/tokens');
+    expect(options.connreqHttp).toMatchObject({ concurrency: 3 });
+  });
+
+  it('applies the services’ checks across variables, and refuses a transport no in-process worker serves', () => {
+    expect(() => loadConfig(appConfig, { CWMP_TLS_CERT_FILE: '/tls/c.pem' })).toThrow(/CWMP_TLS_KEY_FILE/);
+    expect(() => loadConfig(appConfig, { REGISTRY_CONNREQ_TRANSPORTS: 'http,xmpp' })).toThrow(/REGISTRY_CONNREQ_TRANSPORTS: no xmpp worker runs in the all-in-one/);
+  });
 });

@@ -1,19 +1,19 @@
 // Composition root of `npm start`: configuration, the all-in-one ACS, endpoints printed, SIGINT/SIGTERM drain.
-import type { Env } from '@acs/config';
-import { connreqHttpConfig, workerSettings } from '@acs/connreq-http';
 import { runMain } from '@acs/service';
 import { createAllInOne } from './all-in-one.js';
 import { allInOneOptions, appConfig } from './config.js';
 
 await runMain({
   name: 'acs',
-  // CONNREQ_HTTP_* tune the in-process connection-request worker exactly as they tune the connreq-http service.
-  config: { load: (env?: Env) => ({ ...appConfig.load(env), connreqHttp: workerSettings(connreqHttpConfig.load(env)) }) },
+  config: appConfig,
   logger: (config) => ({ level: config.LOG_LEVEL, pretty: process.stdout.isTTY }),
-  // Metrics only when asked for: `npm start` opens no port beyond CWMP and the NBI.
-  telemetry: (config) => (config.ACS_METRICS_PORT === undefined ? undefined : { prometheusPort: config.ACS_METRICS_PORT, prometheusHost: config.NBI_HOST }),
+  // Only when asked for: `npm start` opens no port beyond CWMP and the NBI, and sends nothing anywhere.
+  telemetry: (config) =>
+    config.ACS_METRICS_PORT === undefined && config.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
+      ? undefined
+      : { prometheusPort: config.ACS_METRICS_PORT, prometheusHost: config.NBI_HOST, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT },
   async start(config, { logger }) {
-    const acs = await createAllInOne({ ...allInOneOptions(config), connreqHttp: config.connreqHttp, logger });
+    const acs = await createAllInOne({ ...allInOneOptions(config), logger });
     // Plain lines on stdout (not log records): they are what a person starting the ACS looks for.
     const lines = [`ACS data dir: ${acs.dataDir}`, `CWMP endpoint: ${acs.cwmpUrl}`, `NBI endpoint:  ${acs.nbiUrl}`];
     if (acs.adminToken !== undefined) lines.push(`NBI admin token (shown once, store it now): ${acs.adminToken}`);

@@ -1,51 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createFleet } from '@acs/cpe-sim';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const START_TIMEOUT_MS = 30_000;
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  lines: Record<string, string>;
-}
-
-/** Starts `node dist/main.js` (what `npm start` runs) and waits for its "Ready." line. */
-async function startMain(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`main.js not ready after ${START_TIMEOUT_MS} ms:\n${out}`)), START_TIMEOUT_MS);
-    const check = () => {
-      if (out.includes('Ready.')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`main.js exited with ${code}:\n${out}`));
-    });
-  });
-  const lines: Record<string, string> = {};
-  for (const m of out.matchAll(/^(CWMP endpoint|NBI endpoint|NBI admin token \(shown once, store it now\)): +(\S+)$/gm)) lines[m[1] as string] = m[2] as string;
-  return { child, output: () => out, lines };
-}
-
-function sigint(run: Running): Promise<number | null> {
-  return new Promise((resolve) => {
-    run.child.once('exit', (code) => resolve(code));
-    run.child.kill('SIGINT');
-  });
-}
+import { MAIN, startMain, stopMain } from './support/main-process.js';
 
 describe('npm start (apps/acs dist/main.js)', () => {
   let dataDir: string;
@@ -73,7 +32,7 @@ describe('npm start (apps/acs dist/main.js)', () => {
       expect(result?.error?.message).toBeUndefined();
       expect(result?.ok).toBe(true);
     } finally {
-      expect(await sigint(first)).toBe(0);
+      expect(await stopMain(first)).toBe(0);
     }
     expect(first.output()).toContain('Stopped.');
 
@@ -85,7 +44,7 @@ describe('npm start (apps/acs dist/main.js)', () => {
       expect(res.status).toBe(200);
       expect(((await res.json()) as { id: string }).id).toBe('02A0C5-SimGW-MAIN000001');
     } finally {
-      expect(await sigint(second)).toBe(0);
+      expect(await stopMain(second)).toBe(0);
     }
   }, 90_000);
 
