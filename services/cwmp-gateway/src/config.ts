@@ -120,8 +120,13 @@ export function gatewayServiceSettings(config: GatewayServiceConfig, nonceSecret
   return {
     gateway: { ...gatewaySettings(config), nonceSecret },
     listen: { host: config.CWMP_HOST, port: config.CWMP_PORT },
-    ...(config.CWMP_TLS_CERT_FILE !== undefined && config.CWMP_TLS_KEY_FILE !== undefined
-      ? { tls: { certFile: config.CWMP_TLS_CERT_FILE, keyFile: config.CWMP_TLS_KEY_FILE } }
-      : {}),
+    ...gatewayTls(config),
   };
+}
+
+/** `{ tls }` when both PEM files are configured, else nothing (plain HTTP). */
+export function gatewayTls(config: Pick<GatewayConfig, 'CWMP_TLS_CERT_FILE' | 'CWMP_TLS_KEY_FILE'>): Pick<GatewayServiceSettings, 'tls'> {
+  return config.CWMP_TLS_CERT_FILE !== undefined && config.CWMP_TLS_KEY_FILE !== undefined
+    ? { tls: { certFile: config.CWMP_TLS_CERT_FILE, keyFile: config.CWMP_TLS_KEY_FILE } }
+    : {};
 }

@@ -8,7 +8,7 @@ export { RegistryError } from './errors.js';
 export type { RegistryErrorCode } from './errors.js';
 export { createNonceService } from './nonce.js';
 export type { NonceCheck, NonceOptions, NonceService } from './nonce.js';
-export { checkGatewayConfig, gatewayConfig, gatewayServiceSettings, gatewaySettings } from './config.js';
+export { checkGatewayConfig, gatewayConfig, gatewayServiceSettings, gatewaySettings, gatewayTls } from './config.js';
 export type { GatewayConfig, GatewayServiceConfig, GatewaySettingsConfig } from './config.js';
 export { createCwmpServer } from './server.js';
 export type { CwmpServerOptions } from './server.js';
