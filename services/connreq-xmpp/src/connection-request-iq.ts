@@ -1,27 +1,11 @@
+import type { Perform, PerformResult } from '@acs/connreq-worker';
 import type { ConnreqXmppCommand } from '@acs/contracts';
-import type { Logger } from '@acs/telemetry';
 import xml, { type Element } from '@xmpp/xml';
 import { XmppSessionDownError, XmppStanzaError, XmppTimeoutError } from './xmpp-errors.js';
 import type { XmppSession } from './xmpp-session.js';
 
 /** TR-069 Annex K, cwmp-xmppConnReq-1-0.xsd. */
 export const CONNREQ_NS = 'urn:broadband-forum-org:cwmp:xmppConnReq-1-0';
-
-export type XmppConnreqOutcome = 'accepted' | 'auth_failed' | 'unreachable' | 'timeout' | 'rejected';
-
-export interface XmppConnreqResult {
-  readonly outcome: XmppConnreqOutcome;
-  readonly detail?: string;
-  /** Worth trying again within the deadline: only when the ACS's own session was down. */
-  readonly retryable?: boolean;
-}
-
-export interface PerformContext {
-  readonly signal: AbortSignal;
-  /** Epoch ms after which the command is of no use. */
-  readonly deadline: number;
-  readonly log: Logger;
-}
 
 export interface ConnectionRequestIqOptions {
   readonly session: XmppSession;
@@ -50,7 +34,7 @@ export function connectionRequestStanza(jid: string, credentials: { username: st
   );
 }
 
-function fromStanzaError(err: XmppStanzaError, cpesReconnecting: boolean): XmppConnreqResult {
+function fromStanzaError(err: XmppStanzaError, cpesReconnecting: boolean): PerformResult {
   const detail = `XMPP ${err.condition}${err.type ? ` (${err.type})` : ''}${err.text ? `: ${err.text}` : ''}`;
   if (NOT_AUTHORIZED.test(err.condition)) return { outcome: 'auth_failed', detail, retryable: false };
   if (UNREACHABLE.has(err.condition)) {
@@ -65,12 +49,12 @@ function fromStanzaError(err: XmppStanzaError, cpesReconnecting: boolean): XmppC
  * The connreq core's `perform` for XMPP: one connectionRequest IQ to the command's JID over the shared session, the
  * answer mapped onto an outcome. Every CPE, server and session behaviour comes back as a value, never a throw.
  */
-export function createConnectionRequestIq(options: ConnectionRequestIqOptions) {
+export function createConnectionRequestIq(options: ConnectionRequestIqOptions): Perform<ConnreqXmppCommand> {
   const { session } = options;
   const now = options.now ?? Date.now;
   const graceMs = options.reconnectGraceMs ?? 30_000;
   const cpesReconnecting = () => session.reconnectedAt !== undefined && now() - session.reconnectedAt < graceMs;
-  return async function perform(command: ConnreqXmppCommand, { signal, deadline, log }: PerformContext): Promise<XmppConnreqResult> {
+  return async function perform(command, { signal, deadline, log }) {
     if (session.state !== 'online') {
       // Retryable: the core tries again with back-off, so pokes sent while the server restarts are not lost.
       return { outcome: 'unreachable', retryable: true, detail: `XMPP session to ${session.server} is down` };
@@ -93,5 +77,3 @@ export function createConnectionRequestIq(options: ConnectionRequestIqOptions) {
     }
   };
 }
-
-export type PerformConnectionRequest = ReturnType<typeof createConnectionRequestIq>;

@@ -1,1 +1,17 @@
+export { createConnreqXmppService } from './service.js';
+export type { ConnreqXmppService, ConnreqXmppDeps, ConnreqXmppSettings, ConnreqXmppReadiness } from './service.js';
+export { connreqXmppConfig, serviceSettings, replicaResource } from './config.js';
+export type { ConnreqXmppConfig } from './config.js';
 export { createXmppSession } from './xmpp-session.js';
+export type { XmppSession, XmppSessionOptions, XmppSessionState, IqRequestOptions } from './xmpp-session.js';
+export { parseXmppService, XmppServiceUriError } from './xmpp-client.js';
+export type { XmppEndpoint } from './xmpp-client.js';
+export { XmppSessionDownError, XmppTimeoutError, XmppStanzaError } from './xmpp-errors.js';
+export { createConnectionRequestIq, connectionRequestStanza, CONNREQ_NS } from './connection-request-iq.js';
+export type { ConnectionRequestIqOptions } from './connection-request-iq.js';
+export { createXmppAccounts, XmppAccountError } from './accounts.js';
+export type { XmppAccounts, XmppAccountsOptions, XmppAccountErrorCode } from './accounts.js';
+export { serveAccountEndpoints, XMPP_ACCOUNTS_SERVICE } from './account-endpoints.js';
+export type { AccountEndpointsOptions } from './account-endpoints.js';
+export { startHealthServer } from './health-server.js';
+export type { HealthServer, Readiness } from './health-server.js';
