@@ -1,9 +1,10 @@
 import { join, resolve } from 'node:path';
 import { createMemoryBus } from '@acs/bus';
 import { connreqHttpConfig, createConnreqHttpService, workerSettings, type ConnreqHttpServiceSettings } from '@acs/connreq-http';
+import { createConnreqXmppService, type ConnreqXmppSettings } from '@acs/connreq-xmpp';
 import { createSubjects, DEFAULT_SUBJECT_PREFIX, type ConnreqTransport } from '@acs/contracts';
 import { createGatewayService, DEFAULT_SETTINGS, type GatewaySettings, type GatewayServiceSettings } from '@acs/cwmp-gateway';
-import { createFileTokenStore, createRegistryService, createSecretBox, type RegistryPolicy } from '@acs/device-registry';
+import { busXmppAccounts, createFileTokenStore, createRegistryService, createSecretBox, type RegistryPolicy } from '@acs/device-registry';
 import { createSqliteDeviceStore } from '@acs/device-registry/sqlite';
 import { createMemoryKv } from '@acs/kv';
 import { createLogger, type Logger } from '@acs/telemetry';
@@ -17,8 +18,10 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DATABASE_FILE = 'acs.sqlite';
 export const SECRET_KEY_FILE = 'secret-key';
 export const NONCE_SECRET_FILE = 'nonce-secret';
-/** The connection-request transports whose workers this process runs; the poke router may plan no other. */
-export const IN_PROCESS_TRANSPORTS: readonly ConnreqTransport[] = ['http'];
+/** The connection-request transports whose workers this process runs (XMPP only with a server); the router plans no other. */
+export function inProcessTransports(xmpp: boolean): readonly ConnreqTransport[] {
+  return xmpp ? ['xmpp', 'http'] : ['http'];
+}
 
 export interface Listen {
   host?: string;
@@ -47,8 +50,10 @@ export interface AllInOneOptions {
   /** Gateway settings other than the nonce secret (realm, path, timeouts, Basic...). */
   gateway?: Partial<Omit<GatewaySettings, 'nonceSecret'>>;
   policy?: Partial<RegistryPolicy>;
-  /** REGISTRY_CONNREQ_TRANSPORTS: those the poke router plans, among IN_PROCESS_TRANSPORTS; unset: all of them. */
+  /** REGISTRY_CONNREQ_TRANSPORTS: those the poke router plans, among the in-process ones; unset: all of them. */
   transports?: readonly ConnreqTransport[];
+  /** CONNREQ_XMPP_*: run the XMPP connection-request worker against this server (and provision XMPP on CPEs). */
+  xmpp?: ConnreqXmppSettings;
   /** Tuning of the in-process HTTP connection-request worker; unset: the connreq-http service's defaults. */
   connreqHttp?: ConnreqHttpSettings;
   logger?: Logger;
@@ -64,6 +69,8 @@ export interface AllInOne {
   /** Set only on the start that created it: show it once, it is stored hashed. */
   readonly adminToken?: string;
   readonly dataDir: string;
+  /** The XMPP worker's server and the ACS's JID, when one runs. */
+  readonly xmpp?: { readonly server: string; readonly jid: string };
   /** Stops taking requests, lets those in flight finish, then closes the bus, the kv and the database. */
   stop(): Promise<void>;
 }
@@ -85,11 +92,13 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
   const store = createSqliteDeviceStore({ filename: join(dataDir, DATABASE_FILE) });
   const bus = createMemoryBus({ onError: (err, context) => logger.warn({ err, ...context }, 'bus error') });
   const kv = createMemoryKv();
-  const transports = options.transports ?? IN_PROCESS_TRANSPORTS;
-  const missing = transports.filter((t) => !IN_PROCESS_TRANSPORTS.includes(t));
-  if (missing.length > 0) throw new RangeError(`no ${missing.join(', ')} connection-request worker runs in the all-in-one (it runs ${IN_PROCESS_TRANSPORTS.join(', ')})`);
+  const running = inProcessTransports(options.xmpp !== undefined);
+  const transports = options.transports ?? running;
+  const missing = transports.filter((t) => !running.includes(t));
+  if (missing.length > 0) throw new RangeError(`no ${missing.join(', ')} connection-request worker runs in the all-in-one (it runs ${running.join(', ')})`);
+  const xmppAccounts = options.xmpp && transports.includes('xmpp') ? { xmppAccounts: busXmppAccounts(bus, subjects) } : {};
   const registry = createRegistryService(
-    { store, bus, subjects, secretBox, logger, tokens: createFileTokenStore({ dir: options.nbiTokenDir ?? dataDir }) },
+    { store, bus, subjects, secretBox, logger, tokens: createFileTokenStore({ dir: options.nbiTokenDir ?? dataDir }), ...xmppAccounts },
     {
       realm: settings.realm,
       nbi: { host: options.nbi?.host ?? DEFAULT_HOST, port: options.nbi?.port ?? DEFAULT_NBI_PORT },
@@ -101,6 +110,7 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
   );
   // Pokes work with no infrastructure too: the router and the HTTP worker consume the in-process command stream.
   const connreqHttp = createConnreqHttpService({ bus, subjects, logger }, options.connreqHttp ?? workerSettings(connreqHttpConfig.load({})));
+  const xmpp = options.xmpp ? createConnreqXmppService({ bus, subjects, logger }, options.xmpp) : undefined;
   const gateway = createGatewayService(
     { registry: inProcessRegistryClient(registry.registry, logger), kv, bus, subjects, logger },
     {
@@ -110,7 +120,7 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
     },
   );
   // Started in this order, stopped in the reverse one.
-  const units: ReadonlyArray<{ stop(): Promise<void> }> = [registry, connreqHttp, gateway];
+  const units: ReadonlyArray<{ stop(): Promise<void> }> = [registry, connreqHttp, ...(xmpp ? [xmpp] : []), gateway];
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -126,12 +136,15 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
   try {
     const started = await registry.start();
     await connreqHttp.start();
+    // Not waiting for the XMPP session: pokes taken meanwhile are retried until it is online (or their deadline).
+    await xmpp?.start();
     const { url: cwmpUrl } = await gateway.start();
     return {
       cwmpUrl,
       nbiUrl: started.nbiUrl,
       ...(started.adminToken === undefined ? {} : { adminToken: started.adminToken }),
       dataDir,
+      ...(xmpp ? { xmpp: { server: xmpp.session.server, jid: xmpp.session.bareJid } } : {}),
       stop,
     };
   } catch (err) {

@@ -51,7 +51,8 @@ describe('all-in-one configuration', () => {
     expect(options.gateway).toMatchObject({ trustedProxies: ['10.0.0.0/8'], maxBodyBytes: 65_536, nonceTtlMs: 60_000 });
     expect(options.cwmpTls).toEqual({ certFile: '/tls/c.pem', keyFile: '/tls/k.pem' });
     expect(options.policy).toMatchObject({ maxAttempts: 7 });
-    expect(options.transports).toEqual(['http']);
+    // Unset: the all-in-one plans every transport whose worker it runs.
+    expect(options.transports).toBeUndefined();
     expect(options.nbiTokenDir).toBe('/tokens');
     expect(options.connreqHttp).toMatchObject({ concurrency: 3 });
   });
@@ -59,5 +60,14 @@ describe('all-in-one configuration', () => {
   it('applies the services’ checks across variables, and refuses a transport no in-process worker serves', () => {
     expect(() => loadConfig(appConfig, { CWMP_TLS_CERT_FILE: '/tls/c.pem' })).toThrow(/CWMP_TLS_KEY_FILE/);
     expect(() => loadConfig(appConfig, { REGISTRY_CONNREQ_TRANSPORTS: 'http,xmpp' })).toThrow(/REGISTRY_CONNREQ_TRANSPORTS: no xmpp worker runs in the all-in-one/);
+  });
+
+  it('runs the XMPP worker only with CONNREQ_XMPP_SERVICE (and its password), and plans xmpp only then', () => {
+    expect(allInOneOptions(loadConfig(appConfig, {})).xmpp).toBeUndefined();
+    expect(() => loadConfig(appConfig, { CONNREQ_XMPP_SERVICE: 'xmpp://127.0.0.1:5222' })).toThrow(/CONNREQ_XMPP_PASSWORD/);
+    const options = allInOneOptions(loadConfig(appConfig, { CONNREQ_XMPP_SERVICE: 'xmpp://127.0.0.1:5222', CONNREQ_XMPP_PASSWORD: 'pw', CONNREQ_XMPP_TIMEOUT_MS: '1500' }));
+    expect(options.xmpp).toMatchObject({ xmpp: { domain: '127.0.0.1', username: 'acs', password: 'pw' }, timeoutMs: 1500, cpe: { server: { address: '127.0.0.1', port: 5222 } } });
+    expect(options.transports).toBeUndefined();
+    expect(allInOneOptions(loadConfig(appConfig, { CONNREQ_XMPP_SERVICE: 'xmpp://127.0.0.1', CONNREQ_XMPP_PASSWORD: 'pw', REGISTRY_CONNREQ_TRANSPORTS: 'http,xmpp' })).transports).toEqual(['http', 'xmpp']);
   });
 });

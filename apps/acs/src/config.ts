@@ -1,9 +1,12 @@
 import { defineConfig, intVar, stringVar, type ConfigOf, type EnvShape } from '@acs/config';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { connreqHttpConfig, workerSettings } from '@acs/connreq-http';
+import { connreqXmppConfig, serviceSettings as xmppServiceSettings, type ConnreqXmppConfig } from '@acs/connreq-xmpp';
 import { checkGatewayConfig, gatewayConfig, gatewaySettings, gatewayTls } from '@acs/cwmp-gateway';
 import { checkRegistryConfig, policyFromConfig, registryConfig } from '@acs/device-registry';
 import { z } from 'zod';
-import { DEFAULT_CWMP_PORT, DEFAULT_NBI_PORT, IN_PROCESS_TRANSPORTS, type AllInOneOptions, type ConnreqHttpSettings } from './all-in-one.js';
+import { DEFAULT_CWMP_PORT, DEFAULT_HOST, DEFAULT_NBI_PORT, inProcessTransports, type AllInOneOptions, type ConnreqHttpSettings } from './all-in-one.js';
 
 /** `shape` without the variables that mean nothing in one process. */
 function without<S extends EnvShape, K extends keyof S & string>(shape: S, names: readonly K[]): Omit<S, K> {
@@ -20,6 +23,12 @@ const shape = {
   ...without(gatewayConfig.schema.shape, ['NODE_ENV', 'NATS_URL', 'REDIS_URL', 'CWMP_REGISTRY_TIMEOUT_MS']),
   ...without(registryConfig.schema.shape, ['MONGODB_URL', 'NATS_URL', 'REGISTRY_METRICS_PORT']),
   ...without(connreqHttpConfig.schema.shape, ['NODE_ENV', 'NATS_URL', 'CONNREQ_HTTP_METRICS_PORT', 'CONNREQ_HTTP_METRICS_HOST']),
+  ...without(connreqXmppConfig.schema.shape, ['NODE_ENV', 'NATS_URL', 'CONNREQ_XMPP_HEALTH_PORT', 'CONNREQ_XMPP_HEALTH_HOST', 'CONNREQ_XMPP_METRICS_PORT', 'CONNREQ_XMPP_METRICS_HOST']),
+  /** An XMPP server for Annex K connection requests; unset: no XMPP worker, and the router never plans XMPP. */
+  CONNREQ_XMPP_SERVICE: connreqXmppConfig.schema.shape.CONNREQ_XMPP_SERVICE.optional(),
+  CONNREQ_XMPP_PASSWORD: connreqXmppConfig.schema.shape.CONNREQ_XMPP_PASSWORD.optional(),
+  /** Unset: every transport whose worker runs in this process (http, and xmpp with CONNREQ_XMPP_SERVICE). */
+  REGISTRY_CONNREQ_TRANSPORTS: registryConfig.schema.shape.REGISTRY_CONNREQ_TRANSPORTS.unwrap().optional(),
   /** SQLite database, generated secrets and NBI tokens. */
   ACS_DATA_DIR: stringVar().default('./data'),
   CWMP_PORT: listenPort().default(DEFAULT_CWMP_PORT),
@@ -33,10 +42,14 @@ const shape = {
 const schema = z.object(shape).superRefine((config, ctx) => {
   checkGatewayConfig(config, ctx);
   checkRegistryConfig(config, ctx);
-  const missing = config.REGISTRY_CONNREQ_TRANSPORTS.filter((t) => !IN_PROCESS_TRANSPORTS.includes(t));
+  if (config.CONNREQ_XMPP_SERVICE !== undefined && config.CONNREQ_XMPP_PASSWORD === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['CONNREQ_XMPP_PASSWORD'], message: 'the ACS\'s XMPP account needs its password with CONNREQ_XMPP_SERVICE' });
+  }
+  const running = inProcessTransports(config.CONNREQ_XMPP_SERVICE !== undefined);
+  const missing = (config.REGISTRY_CONNREQ_TRANSPORTS ?? []).filter((t) => !running.includes(t));
   if (missing.length > 0) {
     // A command for a transport nobody consumes would wait in the stream and its poke never end.
-    ctx.addIssue({ code: 'custom', path: ['REGISTRY_CONNREQ_TRANSPORTS'], message: `no ${missing.join(', ')} worker runs in the all-in-one (it runs ${IN_PROCESS_TRANSPORTS.join(', ')})` });
+    ctx.addIssue({ code: 'custom', path: ['REGISTRY_CONNREQ_TRANSPORTS'], message: `no ${missing.join(', ')} worker runs in the all-in-one (it runs ${running.join(', ')})` });
   }
 });
 
@@ -54,7 +67,8 @@ export function allInOneOptions(config: AppConfig): Omit<AllInOneOptions, 'logge
     subjectPrefix: config.ACS_SUBJECT_PREFIX,
     gateway: gatewaySettings(config),
     policy: policyFromConfig(config),
-    transports: config.REGISTRY_CONNREQ_TRANSPORTS,
+    ...(config.REGISTRY_CONNREQ_TRANSPORTS === undefined ? {} : { transports: config.REGISTRY_CONNREQ_TRANSPORTS }),
+    ...(config.CONNREQ_XMPP_SERVICE === undefined ? {} : { xmpp: xmppSettings({ ...config, CONNREQ_XMPP_SERVICE: config.CONNREQ_XMPP_SERVICE }) }),
     connreqHttp: workerSettings(config),
     cwmpTls: gatewayTls(config).tls,
     ...(config.NBI_TOKEN_DIR === undefined ? {} : { nbiTokenDir: config.NBI_TOKEN_DIR }),
@@ -65,4 +79,19 @@ export function allInOneOptions(config: AppConfig): Omit<AllInOneOptions, 'logge
       ? { onboarding: { username: config.ACS_ONBOARDING_USERNAME, password: config.ACS_ONBOARDING_PASSWORD } }
       : {}),
   };
+}
+
+/** The in-process XMPP worker's settings, through connreq-xmpp's own mapping (its password checked present above). */
+function xmppSettings(config: AppConfig & { CONNREQ_XMPP_SERVICE: string }): NonNullable<AllInOneOptions['xmpp']> {
+  const ca = config.CONNREQ_XMPP_CA_FILE === undefined ? undefined : readFileSync(config.CONNREQ_XMPP_CA_FILE);
+  // The variables left out above mean nothing in one process; serviceSettings does not read them.
+  const xmpp: ConnreqXmppConfig = {
+    ...config,
+    CONNREQ_XMPP_PASSWORD: config.CONNREQ_XMPP_PASSWORD ?? '',
+    NODE_ENV: 'production',
+    NATS_URL: [],
+    CONNREQ_XMPP_HEALTH_HOST: DEFAULT_HOST,
+    CONNREQ_XMPP_METRICS_HOST: DEFAULT_HOST,
+  };
+  return xmppServiceSettings(xmpp, { hostname: hostname(), ...(ca === undefined ? {} : { ca }) });
 }

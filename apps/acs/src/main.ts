@@ -17,6 +17,7 @@ await runMain({
     // Plain lines on stdout (not log records): they are what a person starting the ACS looks for.
     const lines = [`ACS data dir: ${acs.dataDir}`, `CWMP endpoint: ${acs.cwmpUrl}`, `NBI endpoint:  ${acs.nbiUrl}`];
     if (acs.adminToken !== undefined) lines.push(`NBI admin token (shown once, store it now): ${acs.adminToken}`);
+    lines.push(acs.xmpp ? `XMPP connection requests: on, through ${acs.xmpp.server} as ${acs.xmpp.jid}` : 'XMPP connection requests: off (set CONNREQ_XMPP_SERVICE and CONNREQ_XMPP_PASSWORD to turn them on)');
     if (config.ACS_ONBOARDING_USERNAME !== undefined) lines.push(`Onboarding: any CPE with username "${config.ACS_ONBOARDING_USERNAME}" and ACS_ONBOARDING_PASSWORD is admitted`);
     process.stdout.write(`${lines.join('\n')}\nReady. Ctrl-C to stop.\n`);
     return {

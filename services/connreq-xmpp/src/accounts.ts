@@ -64,6 +64,8 @@ export function createXmppAccounts(options: XmppAccountsOptions): XmppAccounts {
 
   async function round(command: Element): Promise<Element | undefined> {
     try {
+      // A session (re)connecting at this moment (start-up, a server restart) is waited for, within the same bound.
+      if (session.state !== 'online') await session.online(AbortSignal.timeout(timeoutMs)).catch(() => undefined);
       const reply = await session.request(xml('iq', { type: 'set', to: domain }, command), { timeoutMs });
       return reply.getChild('command', NS_COMMANDS);
     } catch (err) {

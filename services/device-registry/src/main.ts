@@ -5,6 +5,7 @@ import { runMain } from '@acs/service';
 import { registryConfig, registryServiceSettings } from './config.js';
 import { createFileTokenStore, createMemoryTokenStore } from './nbi/index.js';
 import { createSecretBox } from './secrets.js';
+import { busXmppAccounts } from './xmpp/accounts.js';
 import { createRegistryService } from './service.js';
 import { createMongoDeviceStore } from './store/mongo/mongo-device-store.js';
 
@@ -20,7 +21,9 @@ await runMain({
     const subjects = createSubjects(config.ACS_SUBJECT_PREFIX);
     // Tokens created through the NBI live in NBI_TOKEN_DIR when given (one file, one writer), else in memory.
     const tokens = config.NBI_TOKEN_DIR === undefined ? createMemoryTokenStore() : createFileTokenStore({ dir: config.NBI_TOKEN_DIR });
-    const service = createRegistryService({ store, bus, subjects, secretBox, logger, tokens }, registryServiceSettings(config));
+    // With an XMPP worker deployed, CPEs' XMPP accounts are created through it (connreq-xmpp's bus endpoints).
+    const xmpp = config.REGISTRY_CONNREQ_TRANSPORTS.includes('xmpp') ? { xmppAccounts: busXmppAccounts(bus, subjects) } : {};
+    const service = createRegistryService({ store, bus, subjects, secretBox, logger, tokens, ...xmpp }, registryServiceSettings(config));
     const started = await service.start();
     if (started.adminToken !== undefined) process.stderr.write(`NBI admin token (shown once, store it now): ${started.adminToken}\n`);
     return {
