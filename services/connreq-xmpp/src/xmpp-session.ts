@@ -244,7 +244,11 @@ export function createXmppSession(options: XmppSessionOptions): XmppSession {
         const onAbort = () => fail(signal?.reason);
         waiting.add(fail);
         signal?.addEventListener('abort', onAbort, { once: true });
-        client.iqCaller.request(iq, timeoutMs).then(
+        const sent = client.iqCaller.request(iq, timeoutMs);
+        // @xmpp/iq 0.14 rejects its reply promise unobserved when an error reply (Prosody's instant
+        // service-unavailable) beats the write's completion: an unhandled rejection, fatal to the process.
+        (client.iqCaller as unknown as { handlers: Map<string, { promise: Promise<unknown> }> }).handlers.get(iq.attrs.id ?? '')?.promise.catch(() => undefined);
+        sent.then(
           (reply) => settle(() => resolve(reply)),
           (err: unknown) => fail(translate(err, timeoutMs, server)),
         );
