@@ -1,19 +1,12 @@
-import type { Bus } from '@acs/bus';
-import { parseConnreqHttpCommand, type Subjects } from '@acs/contracts';
-import { createConnreqWorker, type Clock, type ConnreqWorker, type RetryPolicy } from '@acs/connreq-worker';
-import type { Logger, Metrics } from '@acs/telemetry';
+import { parseConnreqHttpCommand, type ConnreqHttpCommand } from '@acs/contracts';
+import { createConnreqWorker, type ConnreqWorker, type ConnreqWorkerOptions } from '@acs/connreq-worker';
 import { createEgressDispatchers, performHttpConnectionRequest, type Egress } from './http-connection-request.js';
 
-export interface ConnreqHttpWorkerOptions {
-  readonly bus: Bus;
-  readonly subjects: Subjects;
-  readonly logger: Logger;
-  /** Connection requests in flight at once in this replica; while all are busy no command is taken. */
-  readonly concurrency: number;
-  /** Least time between two connection requests to one device (per replica). */
-  readonly minIntervalPerDeviceMs: number;
-  /** Back-off between tries of one command: `baseMs`, doubling, at most `maxMs`, with jitter. */
-  readonly retry: RetryPolicy;
+/** The core's options (the same meaning and defaults) but the HTTP act's own settings in place of transport/perform. */
+export type ConnreqHttpWorkerOptions = Pick<
+  ConnreqWorkerOptions<ConnreqHttpCommand>,
+  'bus' | 'subjects' | 'logger' | 'concurrency' | 'minIntervalPerDeviceMs' | 'retry' | 'ackWaitMs' | 'maxDeliver' | 'clock' | 'metrics'
+> & {
   readonly http: {
     readonly connectTimeoutMs: number;
     /** Longest single GET; the command's deadline cuts it shorter. */
@@ -21,16 +14,7 @@ export interface ConnreqHttpWorkerOptions {
     /** Egress for commands that name none (`CONNREQ_HTTP_LOCAL_ADDRESS`, `CONNREQ_HTTP_PROXY_URL`). */
     readonly defaultEgress?: Egress;
   };
-  /**
-   * JetStream ackWait of the durable consumer (default 60 s). A command is worked on for at most this long minus a
-   * margin, so a live worker is never overtaken by the redelivery meant for a dead one.
-   */
-  readonly ackWaitMs?: number;
-  /** Deliveries of one command before JetStream gives it up (default 5). */
-  readonly maxDeliver?: number;
-  readonly clock?: Clock;
-  readonly metrics?: Metrics;
-}
+};
 
 export type ConnreqHttpWorker = ConnreqWorker;
 
