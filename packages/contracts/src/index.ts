@@ -145,3 +145,30 @@ export {
   parseXmppAccountRemoveReply,
 } from './xmpp-accounts.js';
 export type { XmppAccountEnsureRequest, XmppAccountRemoveRequest, XmppAccountEnsureReply, XmppAccountRemoveReply } from './xmpp-accounts.js';
+export {
+  STUN_BINDING_REASONS,
+  StunCredentialsRequestSchema,
+  StunCredentialsReplySchema,
+  StunDeviceRequestSchema,
+  StunDeviceReplySchema,
+  StunBindingEventSchema,
+  StunRelayRequestSchema,
+  StunRelayReplySchema,
+  parseStunCredentialsRequest,
+  parseStunCredentialsReply,
+  parseStunDeviceRequest,
+  parseStunDeviceReply,
+  parseStunBindingEvent,
+  parseStunRelayRequest,
+  parseStunRelayReply,
+} from './stun.js';
+export type {
+  StunCredentialsRequest,
+  StunCredentialsReply,
+  StunDeviceRequest,
+  StunDeviceReply,
+  StunBindingReason,
+  StunBindingEvent,
+  StunRelayRequest,
+  StunRelayReply,
+} from './stun.js';

@@ -93,6 +93,11 @@ export const ConnreqUdpCommandSchema = z.object({
   host: z.union([z.ipv4(), z.ipv6()]),
   port: z.number().int().min(1).max(65_535),
   credentials: ConnreqCredentialsSchema,
+  /**
+   * When the registry last had this address confirmed (the device's last Inform or STUN binding event). The worker
+   * prefers a newer binding its STUN server holds, and reports `no_route` for an old address with no live binding.
+   */
+  addressSeenAt: timestamp.optional(),
 });
 
 /** `acs.evt.connreq.<id>`: the result of one poke. `transport` is `none` exactly when no transport could be tried. */

@@ -38,6 +38,9 @@ describe('createSubjects', () => {
     expect(s.evt.taskFault(ID)).toBe(`acs.evt.task.${ID}.fault`);
     expect(s.evt.deviceRegistered(ID)).toBe(`acs.evt.device.${ID}.registered`);
     expect(s.evt.connreq(ID)).toBe(`acs.evt.connreq.${ID}`);
+    expect(s.evt.stunBinding(ID)).toBe(`acs.evt.stun.${ID}.binding`);
+    expect(s.stun.credentialsIssue).toBe('acs.stun.credentials.issue');
+    expect(s.stun.relay('stun-a')).toBe('acs.stun.relay.stun-a');
     expect(s.cmd.poke).toBe('acs.cmd.poke');
     expect(s.cmd.connreq).toEqual({ http: 'acs.cmd.connreq.http', xmpp: 'acs.cmd.connreq.xmpp', udp: 'acs.cmd.connreq.udp' });
     expect(s.registry).toEqual({
@@ -46,6 +49,7 @@ describe('createSubjects', () => {
       sessionNext: 'acs.registry.session.next',
       sessionResult: 'acs.registry.session.result',
       sessionCpeRequest: 'acs.registry.session.cpe-request',
+      stunDevice: 'acs.registry.stun.device',
       all: 'acs.registry.>',
     });
     expect(s.deadLetter('acs.cmd.poke')).toBe('acs.dlq.cmd.poke');
@@ -84,9 +88,10 @@ describe('createSubjects', () => {
     expect(matches(s.evt.allTasks, s.evt.taskFault(ID))).toBe(true);
     expect(matches(s.evt.allDevices, s.evt.deviceRegistered(ID))).toBe(true);
     expect(matches(s.evt.allConnreqs, s.evt.connreq(ID))).toBe(true);
+    expect(matches(s.evt.allStunBindings, s.evt.stunBinding(ID))).toBe(true);
     expect(matches(s.evt.all, s.evt.taskDone(ID))).toBe(true);
     expect(matches(s.cmd.all, s.cmd.connreq.xmpp)).toBe(true);
-    const mine = [s.evt.inform, s.evt.sessionStarted, s.evt.sessionEnded, s.evt.taskDone, s.evt.taskFault, s.evt.deviceRegistered, s.evt.connreq];
+    const mine = [s.evt.inform, s.evt.sessionStarted, s.evt.sessionEnded, s.evt.taskDone, s.evt.taskFault, s.evt.deviceRegistered, s.evt.connreq, s.evt.stunBinding];
     for (const subject of mine) {
       expect(s.evt.ofDevice(ID).some((p) => matches(p, subject(ID)))).toBe(true);
       expect(s.evt.ofDevice(ID).some((p) => matches(p, subject(other)))).toBe(false);
@@ -104,6 +109,7 @@ describe('createSubjects', () => {
           [s.evt.taskDone(id), { kind: 'task.done', deviceId: id }],
           [s.evt.taskFault(id), { kind: 'task.fault', deviceId: id }],
           [s.evt.deviceRegistered(id), { kind: 'device.registered', deviceId: id }],
+          [s.evt.stunBinding(id), { kind: 'stun.binding', deviceId: id }],
         ];
         for (const [subject, parsed] of cases) {
           expect(subject).toMatch(SUBJECT);

@@ -37,6 +37,8 @@ export const DURABLE_CONSUMERS = {
   connreqHttp: 'connreq-http',
   connreqXmpp: 'connreq-xmpp',
   connreqUdp: 'connreq-udp',
+  /** The registry's consumer of `evt.stun.*.binding` (stores each device's current UDP connection-request address). */
+  stunBindings: 'registry-stun-bindings',
 } as const;
 
 /** What a concrete subject means, as recovered by `Subjects.parse`. */
@@ -45,6 +47,7 @@ export type ParsedSubject =
   | { readonly kind: 'session.started' | 'session.ended'; readonly deviceId: string }
   | { readonly kind: 'task.done' | 'task.fault'; readonly deviceId: string }
   | { readonly kind: 'device.registered'; readonly deviceId: string }
+  | { readonly kind: 'stun.binding'; readonly deviceId: string }
   | { readonly kind: 'cmd.poke' }
   | { readonly kind: 'cmd.connreq'; readonly transport: ConnreqTransport }
   | { readonly kind: 'dead-letter'; readonly original: string };
@@ -59,6 +62,7 @@ export interface Subjects {
     taskFault(deviceId: string): string;
     deviceRegistered(deviceId: string): string;
     connreq(deviceId: string): string;
+    stunBinding(deviceId: string): string;
     /** Both patterns together match every event about one device. */
     ofDevice(deviceId: string): readonly [string, string];
     /** Wildcards over all devices. */
@@ -68,6 +72,7 @@ export interface Subjects {
     readonly allTasks: string;
     readonly allDevices: string;
     readonly allConnreqs: string;
+    readonly allStunBindings: string;
   };
   readonly cmd: {
     readonly poke: string;
@@ -81,12 +86,21 @@ export interface Subjects {
     readonly sessionNext: string;
     readonly sessionResult: string;
     readonly sessionCpeRequest: string;
+    /** connreq-stun asks who a STUN username is (and whether integrity is required). */
+    readonly stunDevice: string;
     readonly all: string;
   };
   /** Request/reply endpoints of connreq-xmpp: the CPEs' accounts on the XMPP server. */
   readonly xmpp: {
     readonly accountEnsure: string;
     readonly accountRemove: string;
+  };
+  /** Request/reply endpoints of connreq-stun. */
+  readonly stun: {
+    /** The STUN settings for a device (any replica answers). */
+    readonly credentialsIssue: string;
+    /** One replica's: send a datagram from its STUN socket. */
+    relay(replica: string): string;
   };
   /** Where an invalid or undeliverable message goes: `<prefix>.dlq.<original subject without prefix>`. */
   deadLetter(originalSubject: string): string;
@@ -139,6 +153,7 @@ export function createSubjects(prefix: string = DEFAULT_SUBJECT_PREFIX): Subject
     if (kind === 'session' && (b === 'started' || b === 'ended')) return { kind: `session.${b}`, deviceId };
     if (kind === 'task' && (b === 'done' || b === 'fault')) return { kind: `task.${b}`, deviceId };
     if (kind === 'device' && b === 'registered') return { kind: 'device.registered', deviceId };
+    if (kind === 'stun' && b === 'binding') return { kind: 'stun.binding', deviceId };
     return null;
   };
 
@@ -152,6 +167,7 @@ export function createSubjects(prefix: string = DEFAULT_SUBJECT_PREFIX): Subject
       taskFault: (id) => `${p}.evt.task.${tok(id)}.fault`,
       deviceRegistered: (id) => `${p}.evt.device.${tok(id)}.registered`,
       connreq: (id) => `${p}.evt.connreq.${tok(id)}`,
+      stunBinding: (id) => `${p}.evt.stun.${tok(id)}.binding`,
       ofDevice: (id) => [`${p}.evt.*.${tok(id)}`, `${p}.evt.*.${tok(id)}.*`],
       all: `${p}.evt.>`,
       allInforms: `${p}.evt.inform.*`,
@@ -159,6 +175,7 @@ export function createSubjects(prefix: string = DEFAULT_SUBJECT_PREFIX): Subject
       allTasks: `${p}.evt.task.*.*`,
       allDevices: `${p}.evt.device.*.*`,
       allConnreqs: `${p}.evt.connreq.*`,
+      allStunBindings: `${p}.evt.stun.*.binding`,
     },
     cmd: {
       poke: `${p}.cmd.poke`,
@@ -171,9 +188,11 @@ export function createSubjects(prefix: string = DEFAULT_SUBJECT_PREFIX): Subject
       sessionNext: `${p}.registry.session.next`,
       sessionResult: `${p}.registry.session.result`,
       sessionCpeRequest: `${p}.registry.session.cpe-request`,
+      stunDevice: `${p}.registry.stun.device`,
       all: `${p}.registry.>`,
     },
     xmpp: { accountEnsure: `${p}.xmpp.account.ensure`, accountRemove: `${p}.xmpp.account.remove` },
+    stun: { credentialsIssue: `${p}.stun.credentials.issue`, relay: (replica) => `${p}.stun.relay.${tok(replica)}` },
     deadLetter: (original) => `${p}.dlq.${original.startsWith(`${p}.`) ? original.slice(p.length + 1) : original}`,
     deadLetterAll: `${p}.dlq.>`,
     streams: {
