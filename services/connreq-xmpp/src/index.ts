@@ -13,5 +13,3 @@ export { createXmppAccounts, XmppAccountError } from './accounts.js';
 export type { XmppAccounts, XmppAccountsOptions, XmppAccountErrorCode } from './accounts.js';
 export { serveAccountEndpoints, XMPP_ACCOUNTS_SERVICE } from './account-endpoints.js';
 export type { AccountEndpointsOptions } from './account-endpoints.js';
-export { startHealthServer } from './health-server.js';
-export type { HealthServer, Readiness } from './health-server.js';

@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createNatsBus } from '@acs/bus';
 import { createSubjects } from '@acs/contracts';
-import { runMain } from '@acs/service';
+import { runMain, startHealthServer } from '@acs/service';
 import { connreqXmppConfig, serviceSettings } from './config.js';
-import { startHealthServer } from './health-server.js';
 import { createConnreqXmppService } from './service.js';
 
 await runMain({

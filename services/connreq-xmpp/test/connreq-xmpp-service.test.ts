@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createNatsBus, type Bus } from '@acs/bus';
 import { createSubjects, decodeJson, parseConnreqEvent, type ConnreqEvent } from '@acs/contracts';
 import { startNats, startProsody, type NatsServer, type ProsodyServer } from '@acs/testkit';
-import { startHealthServer, type HealthServer } from '../src/health-server.js';
+import { startHealthServer, type HealthServer } from '@acs/service';
 import { createConnreqXmppService, type ConnreqXmppService } from '../src/service.js';
 import { ACS, capturingLogger, connectCpe, reaches, sessionOptions, type TestCpe } from './support/xmpp.js';
 

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { closeServer, listen } from '@acs/service';
+import { closeServer, listen } from './http-listener.js';
 
 /** What `/readyz` reports: ready, and the parts it is made of (the whole object is the body either way). */
 export interface Readiness {
