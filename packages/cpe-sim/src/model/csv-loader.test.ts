@@ -9,17 +9,17 @@ const load = (name: string) => loadCsvModel(new URL(`${name}.csv`, DUMPS));
 
 describe('CSV loader on the vendor dumps', () => {
   it.each([
-    ['huawei-eg8145v5-tr098', 'InternetGatewayDevice.', 3147, { manufacturer: 'Huawei Technologies Co., Ltd', oui: '00259E', productClass: 'EG8145V5', serialNumber: '48575443A94196A5' }],
-    ['zte-h199a-tr098', 'InternetGatewayDevice.', 1457, { manufacturer: 'ZTE', oui: 'C0B101', productClass: 'ZXHN H199A', serialNumber: 'ZTEYH86LCN10105' }],
-    ['tplink-ex220-tr181', 'Device.', 4413, { manufacturer: 'TP-Link', oui: '1C61B4', productClass: 'Device2', serialNumber: '2226469000523' }],
-    ['tplink-ec220g5v3-tr181', 'Device.', 753, { manufacturer: 'TP-Link', oui: '9CA2F4', productClass: 'EC220-G5', serialNumber: '22275K2000315' }],
-  ])('%s: root %s, %i parameters, DeviceID rows', (name, root, params, deviceId) => {
+    ['huawei-eg8145v5-tr098', 'InternetGatewayDevice.', 3147, 7, { manufacturer: 'Huawei Technologies Co., Ltd', oui: '00259E', productClass: 'EG8145V5', serialNumber: '48575443A94196A5' }],
+    ['zte-h199a-tr098', 'InternetGatewayDevice.', 1457, 0, { manufacturer: 'ZTE', oui: 'C0B101', productClass: 'ZXHN H199A', serialNumber: 'ZTEYH86LCN10105' }],
+    ['tplink-ex220-tr181', 'Device.', 4413, 0, { manufacturer: 'TP-Link', oui: '1C61B4', productClass: 'Device2', serialNumber: '2226469000523' }],
+    ['tplink-ec220g5v3-tr181', 'Device.', 753, 0, { manufacturer: 'TP-Link', oui: '9CA2F4', productClass: 'EC220-G5', serialNumber: '22275K2000315' }],
+  ])('%s: root %s, %i parameters (+%i STUN ones it lacks), DeviceID rows', (name, root, params, stunAdded, deviceId) => {
     const m = load(name);
     expect(m.root).toBe(root);
     expect(m.nodes.filter((n) => n.kind === 'parameter')).toHaveLength(params);
     expect(m.deviceId).toEqual(deviceId);
     const dm = createDataModel(csvModelSpec(m));
-    expect(dm.size).toBe(params);
+    expect(dm.size).toBe(params + stunAdded);
     // Bookkeeping rows of the dumping tool are not parameters.
     expect(dm.names().some((n) => n.startsWith('Events.') || n.startsWith('DeviceID.'))).toBe(false);
   });
@@ -35,6 +35,20 @@ describe('CSV loader on the vendor dumps', () => {
     expect(ec220.getType('Device.Bridging.Bridge.1.Port.1.ManagementPort')).toBe('boolean');
     const ex220 = createDataModel(csvModelSpec(load('tplink-ex220-tr181')));
     expect(ex220.getValue('Device.DeviceInfo.SoftwareVersion')).toBe('0.14.0 2.0.0 v605f.0 Build 221227 Rel.55257n');
+  });
+
+  it('adds the STUN parameters a dump lacks and keeps the ones it has', () => {
+    const huawei = createDataModel(csvModelSpec(load('huawei-eg8145v5-tr098')));
+    const ms = 'InternetGatewayDevice.ManagementServer.';
+    expect(huawei.getValue(`${ms}STUNEnable`)).toBe('false');
+    expect(huawei.getValue(`${ms}STUNServerPort`)).toBe('3478');
+    expect(huawei.getValue(`${ms}STUNMaximumKeepAlivePeriod`)).toBe('-1');
+    expect(huawei.getType(`${ms}STUNMinimumKeepAlivePeriod`)).toBe('unsignedInt');
+    const names = huawei.getParameterNames(`${ms}STUNEnable`, false);
+    expect(names.name === 'GetParameterNamesResponse' && names.parameterList[0]?.writable).toBe(true);
+    const ec220 = createDataModel(csvModelSpec(load('tplink-ec220g5v3-tr181')));
+    expect(ec220.getValue('Device.ManagementServer.STUNServerAddress')).toBe('flashman.emextelecom.com.br');
+    expect(ec220.getValue('Device.ManagementServer.STUNMaximumKeepAlivePeriod')).toBe('10');
   });
 
   it('hands the simulated identity and management values over the dump', () => {

@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import type { DeviceIdStruct, XsdType } from '@acs/cwmp';
 import type { DataModelSpec, NodeInit } from './data-model.js';
 import { ModelError } from './errors.js';
+import { withStunParameters } from './stun-parameters.js';
 import type { ModelContext } from './templating.js';
 
 /** A parameter dump in the common CSV layout (`Parameter,Object,Writable,Value,Value type`). */
@@ -103,7 +104,7 @@ export function csvModelSpec(model: CsvModel, ctx: Partial<ModelContext> = {}): 
   const forced = new Set((FORCED[model.root] ?? []).map((rel) => model.root + rel));
   // ConnectionRequestURL and ConnReqJabberID have active notification on by default (cwmp-protocol.md §7, §9.1).
   const activeNotify = new Set([`${model.root}ManagementServer.ConnectionRequestURL`, `${model.root}ManagementServer.ConnReqJabberID`]);
-  const nodes = model.nodes.map((n): NodeInit => {
+  const nodes = withStunParameters(model.root, model.nodes).map((n): NodeInit => {
     if (n.kind !== 'parameter') return { ...n };
     const value = overrides.get(n.name) ?? n.value;
     return {
