@@ -4,6 +4,7 @@ import type { Logger } from '@acs/telemetry';
 import type { SecretBox } from './secrets.js';
 import type { DeviceStore } from './store/device-store.js';
 import type { EpochMs } from './store/types.js';
+import type { StunCredentials } from './stun/credentials.js';
 import type { XmppAccounts } from './xmpp/accounts.js';
 
 /** Milliseconds since the epoch; injected so tests control expiry and timestamps. */
@@ -45,4 +46,9 @@ export interface RegistryDeps<Store = DeviceStore> {
   policy: RegistryPolicy;
   /** CPE accounts on the XMPP server (connreq-xmpp over the bus); absent when no XMPP worker is deployed. */
   xmppAccounts?: XmppAccounts;
+  /**
+   * STUN credentials for CPEs (connreq-stun over the bus); present exactly when a udp worker is deployed
+   * (REGISTRY_CONNREQ_TRANSPORTS has udp), and only then is provisionStun queued.
+   */
+  stunCredentials?: StunCredentials;
 }

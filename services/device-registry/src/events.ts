@@ -18,6 +18,7 @@ export const TASK_RPC_NAME: Record<TaskType, string> = {
   getRPCMethods: 'GetRPCMethods',
   refresh: 'refresh',
   provisionXmpp: 'provisionXmpp',
+  provisionStun: 'provisionStun',
 };
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -39,7 +39,7 @@ export type {
 } from './store/device-store.js';
 // The adapters have entries of their own (`@acs/device-registry/mongo`, `/sqlite`): this one loads no database driver.
 export type * from './store/types.js';
-export { TASK_TYPES, DEFAULT_CONNECTION_REQUEST_POLICY } from './store/types.js';
+export { TASK_TYPES, DEFAULT_CONNECTION_REQUEST_POLICY, DEFAULT_STUN_PROVISIONING } from './store/types.js';
 export {
   hashForDigest,
   hashForBasic,
@@ -69,5 +69,10 @@ export type { RoutePlan, PlannedCommand, SkippedTransport, PlanInput, SecretOpen
 export { pokeRequestIdFor, lastPokeFor, CONNECTION_REQUEST_EVENT, LAST_POKE_MAX_AGE_MS } from './router/last-poke.js';
 export { busXmppAccounts, xmppUsernameFor, XmppAccountError } from './xmpp/accounts.js';
 export type { XmppAccounts, XmppAccount } from './xmpp/accounts.js';
+export { busStunCredentials, StunCredentialsError } from './stun/credentials.js';
+export type { StunCredentials, StunSettings } from './stun/credentials.js';
+export { createStunBindingConsumer, udpAddressOf } from './stun/binding-consumer.js';
+export type { StunBindingConsumer, StunBindingConsumerOptions } from './stun/binding-consumer.js';
+export { StunDeviceNotFoundError } from './stun/lookup.js';
 export { createRegistryService } from './service.js';
 export type { RegistryService, RegistryServiceDeps, RegistryServiceSettings, RegistryStarted } from './service.js';

@@ -16,13 +16,17 @@ function truthy(value: string): boolean {
 }
 
 /** Connection-request data the Inform carries (forced or notified ManagementServer parameters). */
-function connectionRequestFrom(values: Map<string, string>, root: DataModelRoot): Partial<ConnectionRequestInfo> {
+function connectionRequestFrom(values: Map<string, string>, root: DataModelRoot, now: number): Partial<ConnectionRequestInfo> {
   const ms = (name: string) => values.get(`${root}ManagementServer.${name}`);
   const out: Partial<ConnectionRequestInfo> = {};
   const url = ms('ConnectionRequestURL');
   if (url !== undefined) out.connectionRequestURL = url === '' ? null : url;
   const udp = ms('UDPConnectionRequestAddress');
-  if (udp !== undefined) out.udpConnectionRequestAddress = udp === '' ? null : udp;
+  if (udp !== undefined) {
+    out.udpConnectionRequestAddress = udp === '' ? null : udp;
+    // Dated, so a STUN binding event older than this report (a replay) cannot overwrite it.
+    out.udpConnectionRequestAddressSeenAt = udp === '' ? null : now;
+  }
   const nat = ms('NATDetected');
   if (nat !== undefined) out.natDetected = truthy(nat);
   const jid = ms('ConnReqJabberID');
@@ -59,7 +63,7 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
     ...(req.auth.deviceTypeId === undefined ? {} : { deviceTypeId: req.auth.deviceTypeId }),
     lastInformAt: now,
     sourceIp: req.sourceIp,
-    connectionRequest: connectionRequestFrom(values, root),
+    connectionRequest: connectionRequestFrom(values, root, now),
   };
   const hw = values.get(`${root}DeviceInfo.HardwareVersion`);
   const sw = values.get(`${root}DeviceInfo.SoftwareVersion`);
@@ -116,17 +120,23 @@ export async function recordInform(deps: RegistryDeps, req: RecordInformRequest)
 }
 
 /**
- * The type's profile as tasks (its SetParameterValues, then its XMPP set-up), unless the device already reports its
- * ParameterKey or they are queued. Both carry the key, so a device reporting it has the whole profile.
+ * The type's profile as tasks (its SetParameterValues, then its STUN and XMPP set-ups), unless the device already
+ * reports its ParameterKey or they are queued. All carry the key, so a device reporting it has the whole profile.
+ * STUN only where a udp worker is deployed (deps.stunCredentials): nobody else could issue the credentials.
  */
 function profileTasks(deps: RegistryDeps, device: Device, type: DeviceType, root: DataModelRoot, reportedKey: string, open: Task[], now: number): TaskInput[] {
-  const key = profileParameterKey(type);
+  const stun = deps.stunCredentials === undefined ? null : type.connectionRequestPolicy.stun;
+  const key = profileParameterKey(type, { stun: stun !== null });
   if (reportedKey === key) return [];
   const tasks: TaskInput[] = [];
   const queued = (match: (t: Task) => boolean) => open.some((t) => t.status === 'pending' && match(t));
-  const args = buildProfileArgs(type, device, root, deps.secretBox);
+  const args = buildProfileArgs(type, device, root, deps.secretBox, key);
   if (args !== null && !queued((t) => systemSetArgs(t)?.purpose === 'profile' && systemSetArgs(t)?.parameterKey === key)) {
     tasks.push(systemTaskInput(deps, { type: 'setParameterValues', args } as Task, TASK_PRIORITY.profile, now));
+  }
+  if (stun && !queued((t) => t.type === 'provisionStun' && t.args.parameterKey === key)) {
+    const provision = { root, minimumKeepAlivePeriod: stun.minimumKeepAlivePeriod, maximumKeepAlivePeriod: stun.maximumKeepAlivePeriod, parameterKey: key };
+    tasks.push(systemTaskInput(deps, { type: 'provisionStun', args: provision } as Task, TASK_PRIORITY.stun, now));
   }
   const xmpp = type.connectionRequestPolicy.xmpp;
   if (xmpp && !queued((t) => t.type === 'provisionXmpp' && t.args.parameterKey === key)) {

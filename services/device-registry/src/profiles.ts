@@ -22,13 +22,18 @@ const PROFILE_KEY_PREFIX = 'prof-';
 /**
  * ParameterKey of a profile: a hash of what it asks for (not of the generated secrets), ≤ 32
  * characters (TR-069 A.3.2.1), so a device that already reports it is known to carry the profile.
+ * `stun: false` (no udp worker deployed, so no provisionStun) leaves the STUN policy out: once a worker is deployed
+ * the key changes and the devices get the STUN part.
  */
-export function profileParameterKey(type: Pick<DeviceType, 'profile' | 'connectionRequestCredentials' | 'connectionRequestPolicy'>): string {
+export function profileParameterKey(type: Pick<DeviceType, 'profile' | 'connectionRequestCredentials' | 'connectionRequestPolicy'>, opts: { stun?: boolean } = {}): string {
+  const stun = opts.stun !== false ? type.connectionRequestPolicy.stun : null;
   const content = JSON.stringify({
     profile: type.profile.map((e) => [e.path, e.value, e.type]),
     cr: type.connectionRequestCredentials,
     // Absent (not null) unless XMPP is set up, so the keys of types from before XMPP stay as they were.
     ...(type.connectionRequestPolicy.xmpp ? { xmpp: type.connectionRequestPolicy.xmpp } : {}),
+    // Likewise for STUN.
+    ...(stun ? { stun } : {}),
   });
   return PROFILE_KEY_PREFIX + createHash('sha256').update(content, 'utf8').digest('base64url').slice(0, 22);
 }
@@ -72,12 +77,21 @@ export function expandTemplate(template: string, device: Device, secrets: Map<st
   return { value, secret };
 }
 
+// RFC 3986 unreserved characters. Annex G's UDP connection request carries the username raw in its query (`un=`;
+// neither GenieACS nor icwmp percent-encodes or decodes it) and signs it, so `&`, `%`, `#`, space... would break it.
+const URL_UNSAFE = /[^A-Za-z0-9._~-]/g;
+
+/** A generated connection-request username made URL-safe: each other character becomes `_`. */
+export function urlSafeUsername(username: string): string {
+  return username.replace(URL_UNSAFE, '_');
+}
+
 /**
  * The SetParameterValues arguments that apply a device type's profile to one device, or null when
  * the profile asks for nothing. Generated connection-request credentials reuse the device's
  * remembered ones so a re-applied profile does not rotate them; values holding a secret are sealed.
  */
-export function buildProfileArgs(type: DeviceType, device: Device, root: DataModelRoot, box: SecretBox): SystemSetArgs | null {
+export function buildProfileArgs(type: DeviceType, device: Device, root: DataModelRoot, box: SecretBox, parameterKey = profileParameterKey(type)): SystemSetArgs | null {
   const secrets = new Map<string, string>();
   const list: SystemParameterValueArg[] = [];
   const seen = new Set<string>();
@@ -97,7 +111,7 @@ export function buildProfileArgs(type: DeviceType, device: Device, root: DataMod
   const policy = type.connectionRequestCredentials;
   if (policy.mode === 'generate') {
     const remembered = device.connectionRequestAuth;
-    const username = remembered?.username ?? expandTemplate(policy.usernameTemplate, device, secrets).value;
+    const username = remembered?.username ?? urlSafeUsername(expandTemplate(policy.usernameTemplate, device, secrets).value);
     const passwordSealed = remembered?.passwordSealed ?? box.encrypt(generateSecret(policy.passwordLength));
     connectionRequestAuth = { username, passwordSealed };
     push(`${root}ManagementServer.ConnectionRequestUsername`, username, 'xsd:string', false);
@@ -106,7 +120,7 @@ export function buildProfileArgs(type: DeviceType, device: Device, root: DataMod
   if (list.length === 0) return null;
   return {
     parameterList: list,
-    parameterKey: profileParameterKey(type),
+    parameterKey,
     purpose: 'profile',
     ...(connectionRequestAuth ? { connectionRequestAuth } : {}),
   };

@@ -9,11 +9,14 @@ import {
   parseNextActionRequest,
   parseRecordInformRequest,
   parseRecordResultRequest,
+  parseStunDeviceRequest,
   parseVerifyCredentialsRequest,
   type ErrorCode,
   type ErrorReply,
   type Parser,
   type RegistryClient,
+  type StunDeviceReply,
+  type StunDeviceRequest,
 } from '@acs/contracts';
 import { createMetrics, extractTraceContext } from '@acs/telemetry';
 import { ensureCatchAllType, verifyCredentials } from './credentials.js';
@@ -24,6 +27,7 @@ import { countedStore } from './instrumentation.js';
 import { recordResult } from './results.js';
 import { nextAction } from './session-next.js';
 import type { DeviceType } from './store/types.js';
+import { createStunLookup } from './stun/lookup.js';
 
 export type RegistryOptions = Omit<RegistryDeps, 'policy' | 'clock'> & { policy?: Partial<RegistryPolicy>; clock?: RegistryDeps['clock'] };
 
@@ -38,6 +42,8 @@ export type EndpointHandler = (msg: BusMessage) => Promise<BusPayload>;
 export interface Registry extends RegistryClient {
   /** Creates or updates the catch-all device type for ACS_ONBOARDING_USERNAME/PASSWORD. */
   ensureCatchAllType(username: string, password: string): Promise<DeviceType>;
+  /** connreq-stun's question: whose STUN username is this, and must its Binding Requests carry integrity? NOT_FOUND: nobody's. */
+  stunDevice(req: StunDeviceRequest): Promise<StunDeviceReply>;
   /** Bus handlers by subject; each validates its request and never throws. */
   endpoints(): Record<string, EndpointHandler>;
   /**
@@ -61,6 +67,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   });
 
   const tracer = trace.getTracer('@acs/device-registry');
+  const stun = createStunLookup(deps.store, deps.clock);
 
   function endpoint<Req>(subject: string, parse: Parser<Req>, run: (req: Req) => Promise<object>): EndpointHandler {
     const handle = serveOne(subject, parse, run);
@@ -108,6 +115,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     nextAction: (req) => (requests.add(1, { endpoint: 'next' }), nextAction(deps, req)),
     recordResult: (req) => (requests.add(1, { endpoint: 'result' }), recordResult(deps, req)),
     ensureCatchAllType: (username, password) => ensureCatchAllType(deps, username, password),
+    stunDevice: (req) => stun.stunDevice(req),
     endpoints() {
       const s = deps.subjects.registry;
       return {
@@ -116,6 +124,7 @@ export function createRegistry(options: RegistryOptions): Registry {
         [s.sessionCpeRequest]: endpoint(s.sessionCpeRequest, parseCpeRequestRequest, registry.cpeRequest),
         [s.sessionNext]: endpoint(s.sessionNext, parseNextActionRequest, registry.nextAction),
         [s.sessionResult]: endpoint(s.sessionResult, parseRecordResultRequest, registry.recordResult),
+        [s.stunDevice]: endpoint(s.stunDevice, parseStunDeviceRequest, registry.stunDevice),
       };
     },
     registerEndpoints(bus = deps.bus) {

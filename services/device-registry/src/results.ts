@@ -7,6 +7,7 @@ import { subtreeBase } from './store/parameter-paths.js';
 import type { JsonValue, ParameterUpdate, Task } from './store/types.js';
 import { progressOf, systemSetArgs, toJson } from './task-meta.js';
 import { commandKeyOf, xsdLocalName } from './tasks-to-rpc.js';
+import { advanceStun, stunExpectedResponse, stunProgressOf, udpAddressParameter } from './stun/provision-task.js';
 import { advanceXmpp, xmppExpectedResponse, xmppProgressOf, xmppStepTable } from './xmpp/provision-task.js';
 
 /** The registry was told about a task it cannot match to the device or the session. */
@@ -40,6 +41,7 @@ const EXPECTED_RESPONSE: Record<Task['type'], string | null> = {
   // Depend on the step.
   refresh: null,
   provisionXmpp: null,
+  provisionStun: null,
 };
 
 const storedType = (type: string) => (type.includes(':') ? type : `xsd:${type}`);
@@ -77,7 +79,7 @@ export async function recordResult(deps: RegistryDeps, req: RecordResultRequest)
     return { ok: true };
   }
   const applied = await applyResponse(deps, task, response, req.sessionId, now);
-  const result = applied !== CONTINUES && task.type === 'provisionXmpp' ? await xmppStepDone(deps, task, response, now) : applied;
+  const result = applied === CONTINUES ? applied : task.type === 'provisionXmpp' ? await xmppStepDone(deps, task, response, now) : task.type === 'provisionStun' ? await stunStepDone(deps, task, response, now) : applied;
   if (result === CONTINUES) return { ok: true };
   const done = await store.completeTask(task.id, result, now);
   if (done) publishTaskDone(deps, done, req.sessionId);
@@ -90,6 +92,8 @@ function expectedResponse(task: Task): string | null {
   if (task.type === 'refresh') return progressOf(task)?.phase === 'values' ? 'GetParameterValuesResponse' : 'GetParameterNamesResponse';
   const xmpp = xmppProgressOf(task);
   if (xmpp !== null) return xmppExpectedResponse(xmpp);
+  const stun = stunProgressOf(task);
+  if (stun !== null) return stunExpectedResponse(stun);
   return EXPECTED_RESPONSE[task.type];
 }
 
@@ -101,6 +105,23 @@ async function xmppStepDone(deps: RegistryDeps, task: Task, response: CpeRespons
   if ('done' in advanced) return advanced.done;
   await deps.store.setTaskProgress(task.id, toJson(advanced.next), now);
   return CONTINUES;
+}
+
+/**
+ * A provisionStun step answered: after the SPV comes the SPA (saved for session.next), after the SPA the task is done
+ * and the tree knows the address is under active notification. The SPV's values stay out of the tree: the task
+ * never holds them (the password least of all), and the next refresh reads them back.
+ */
+async function stunStepDone(deps: RegistryDeps, task: Task, response: CpeResponse, now: number): Promise<JsonValue | typeof CONTINUES> {
+  const p = stunProgressOf(task);
+  if (task.type !== 'provisionStun' || p === null) return { response: response.name };
+  const advanced = advanceStun(p, response);
+  if ('next' in advanced) {
+    await deps.store.setTaskProgress(task.id, toJson(advanced.next), now);
+    return CONTINUES;
+  }
+  await deps.store.upsertParameters(task.deviceId, [{ path: udpAddressParameter(task.args.root), notification: 2 }], now);
+  return advanced.done;
 }
 
 async function applyResponse(deps: RegistryDeps, task: Task, response: CpeResponse, sessionId: string, now: number): Promise<JsonValue | typeof CONTINUES> {

@@ -6,6 +6,8 @@ import { publishTaskFault } from './events.js';
 import type { Task } from './store/types.js';
 import { progressOf, toJson, type TaskProgress } from './task-meta.js';
 import { TaskArgsError, taskToRpc } from './tasks-to-rpc.js';
+import { StunCredentialsError } from './stun/credentials.js';
+import { firstStunStep, stunProgressOf, stunStepRpc } from './stun/provision-task.js';
 import { XmppAccountError } from './xmpp/accounts.js';
 import { firstXmppStep, xmppProgressOf, xmppStepRpc } from './xmpp/provision-task.js';
 
@@ -46,7 +48,7 @@ export async function nextAction(deps: RegistryDeps, req: NextActionRequest): Pr
       deps.logger.debug({ deviceId: req.deviceId, sessionId: req.sessionId, taskId: task.id, rpc: rpc.name }, 'task handed out');
       return { action: 'rpc', rpc, taskId: task.id };
     } catch (err) {
-      if (!(err instanceof TaskArgsError) && !(err instanceof XmppAccountError)) throw err;
+      if (!(err instanceof TaskArgsError) && !isPeerFailure(err)) throw err;
       await failUnsendable(deps, task, err, req, now);
     }
   }
@@ -56,16 +58,22 @@ export async function nextAction(deps: RegistryDeps, req: NextActionRequest): Pr
 function firstStep(task: Task, sessionId: string): TaskProgress {
   if (task.type === 'refresh') return { sessionId, phase: 'names' };
   if (task.type === 'provisionXmpp') return firstXmppStep(sessionId);
+  if (task.type === 'provisionStun') return firstStunStep(sessionId);
   return { sessionId, phase: 'rpc' };
 }
 
 async function rpcOf(deps: RegistryDeps, task: Task, progress: TaskProgress | null): Promise<AcsRequest> {
   const xmpp = xmppProgressOf(task);
   if (task.type === 'provisionXmpp' && xmpp !== null) return xmppStepRpc(deps.xmppAccounts, task, xmpp);
+  const stun = stunProgressOf(task);
+  if (task.type === 'provisionStun' && stun !== null) return stunStepRpc(deps.stunCredentials, task, stun);
   return taskToRpc(task, { secretBox: deps.secretBox, reportedType: await typeLookup(deps, task), progress });
 }
 
-/** The next RPC of a multi-step task this session is running (a refresh's next batch, a provisionXmpp step); else null. */
+/** The service a system task's step depends on did not answer: a fault retried in a later session. */
+const isPeerFailure = (err: unknown): err is XmppAccountError | StunCredentialsError => err instanceof XmppAccountError || err instanceof StunCredentialsError;
+
+/** The next RPC of a multi-step task this session is running (a refresh's next batch, a provisionXmpp/Stun step); else null. */
 async function continueOurs(deps: RegistryDeps, task: Task, sessionId: string, now: number): Promise<NextActionReply | null> {
   const p = progressOf(task);
   if (p?.sessionId !== sessionId) return null;
@@ -75,21 +83,21 @@ async function continueOurs(deps: RegistryDeps, task: Task, sessionId: string, n
     if (updated === null) return null;
     return { action: 'rpc', rpc: await rpcOf(deps, updated, batch), taskId: task.id };
   }
-  if (xmppProgressOf(task) === null) return null;
+  if (xmppProgressOf(task) === null && stunProgressOf(task) === null) return null;
   try {
     return { action: 'rpc', rpc: await rpcOf(deps, task, p), taskId: task.id };
   } catch (err) {
-    if (!(err instanceof XmppAccountError)) throw err;
+    if (!isPeerFailure(err)) throw err;
     await failUnsendable(deps, task, err, { deviceId: task.deviceId, sessionId }, now);
     return null;
   }
 }
 
 /**
- * A task whose RPC cannot be built. Bad arguments end it now (retrying cannot fix them); a missing XMPP account
- * (connreq-xmpp down) is a fault retried in a later session, as a CPE fault would be.
+ * A task whose RPC cannot be built. Bad arguments end it now (retrying cannot fix them); a missing XMPP account or
+ * STUN credentials (connreq-xmpp / connreq-stun down) is a fault retried in a later session, as a CPE fault would be.
  */
-async function failUnsendable(deps: RegistryDeps, task: Task, err: TaskArgsError | XmppAccountError, req: { deviceId: string; sessionId: string }, now: number): Promise<void> {
+async function failUnsendable(deps: RegistryDeps, task: Task, err: TaskArgsError | XmppAccountError | StunCredentialsError, req: { deviceId: string; sessionId: string }, now: number): Promise<void> {
   const { store } = deps;
   const fault = { code: err.code, message: err.message };
   let failed = await store.failTask(task.id, fault, now);

@@ -1,10 +1,15 @@
 // What the registry keeps beside a task's TR-069 arguments: its working state while it runs
 // (`Task.progress`, owned by the registry) and the private fields of the system tasks it creates.
 import type { ConnectionRequestAuth, JsonValue, ParameterValueArg, Task } from './store/types.js';
+import type { StunProgress } from './stun/provision-task.js';
 import type { XmppProgress } from './xmpp/provision-task.js';
 
-/** Higher runs first; operator tasks have 0. Onboarding before the profile, the profile (then its XMPP part) before discovery. */
-export const TASK_PRIORITY = { onboarding: 30, profile: 20, xmpp: 15, discovery: 10, user: 0 } as const;
+/**
+ * Higher runs first; operator tasks have 0. Onboarding before the profile, the profile (then its STUN part, then its
+ * XMPP part) before discovery. STUN before XMPP: one SPV and one SPA that need no tree reads, so a CPE whose XMPP
+ * set-up faults (no XMPP object) has UDP connection requests already.
+ */
+export const TASK_PRIORITY = { onboarding: 30, profile: 20, stun: 17, xmpp: 15, discovery: 10, user: 0 } as const;
 
 /**
  * `Task.progress` of a claimed task. `sessionId` is the session that last claimed it: a task that
@@ -21,7 +26,9 @@ export type TaskProgress =
   /** download answered with Status 1: waiting, across sessions, for TransferComplete with `commandKey`. */
   | { sessionId: string; phase: 'transfer'; commandKey: string; since: number }
   /** provisionXmpp: the step whose RPC goes out next (src/xmpp/provision-task.ts). */
-  | XmppProgress;
+  | XmppProgress
+  /** provisionStun: the step whose RPC goes out next (src/stun/provision-task.ts). */
+  | StunProgress;
 
 export function progressOf(task: Task): TaskProgress | null {
   const p = task.progress;

@@ -107,6 +107,9 @@ export function taskToRpc(task: Task, ctx: RpcContext): AcsRequest {
     case 'provisionXmpp':
       // Its steps need the store and the XMPP accounts: session-next builds them (src/xmpp/provision-task.ts).
       throw new TaskArgsError(task.id, 'provisionXmpp steps are built by xmppStepRpc');
+    case 'provisionStun':
+      // Its SPV needs connreq-stun's credentials: session-next builds the steps (src/stun/provision-task.ts).
+      throw new TaskArgsError(task.id, 'provisionStun steps are built by stunStepRpc');
     default: {
       const never: never = task;
       throw new TaskArgsError((never as Task).id, `unknown task type ${String((never as Task).type)}`);

@@ -134,6 +134,16 @@ function validated<T>(transport: ConnectionRequestTransport, result: ParseResult
 const MAX_REASON = 2048;
 
 /**
+ * When the UDP address was last confirmed: a binding event or an Inform reporting it, or any later Inform (the CPE
+ * notifies a changed address actively, so an Inform without one says it still holds). connreq-stun trusts a live
+ * binding of its own over an address older than that.
+ */
+function udpAddressSeenAt(device: Device): EpochMs | null {
+  const times = [device.lastInformAt, device.connectionRequest.udpConnectionRequestAddressSeenAt].filter((t): t is EpochMs => t !== null);
+  return times.length === 0 ? null : Math.max(...times);
+}
+
+/**
  * Plans one poke (see README.md beside this file): HTTP needs a ConnectionRequestURL, UDP a
  * UDPConnectionRequestAddress, XMPP a ConnReqJabberID; a private ConnectionRequestURL (or UDP address) of a CPE
  * calling in from a public address is a NAT dead end and skipped; a VPN policy rewrites the URL's host.
@@ -199,7 +209,8 @@ export function planConnectionRequest(input: PlanInput): RoutePlan {
       // TR-111: with STUN on the CPE reports its public NAT binding; a private address from a public CPE means STUN is off.
       if (behindNat(host)) return `UDPConnectionRequestAddress ${host} is private while the CPE calls in from public ${normaliseIp(device.sourceIp)} (STUN off or NATDetected unknown)`;
       if (!credentials) return 'UDP connection requests are signed with ConnectionRequestUsername/Password and none are known';
-      const checked = validated('udp', parseConnreqUdpCommand({ ...common, host, port: hp.port, credentials }));
+      const seenAt = udpAddressSeenAt(device);
+      const checked = validated('udp', parseConnreqUdpCommand({ ...common, host, port: hp.port, credentials, ...(seenAt === null ? {} : { addressSeenAt: new Date(seenAt).toISOString() }) }));
       if ('reason' in checked) return checked.reason;
       const { fallback: _f, attempts: _a, ...command } = checked.value;
       return { transport: 'udp', command };

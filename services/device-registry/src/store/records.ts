@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { CONNREQ_TRANSPORTS, isConnreqTransport } from '@acs/contracts';
 import { DEFAULT_TASK_MAX_ATTEMPTS, StoreValidationError } from './device-store.js';
-import { DEFAULT_CONNECTION_REQUEST_POLICY, TASK_TYPES } from './types.js';
+import { DEFAULT_CONNECTION_REQUEST_POLICY, DEFAULT_STUN_PROVISIONING, TASK_TYPES } from './types.js';
 import type {
   ConnectionRequestAuth,
   ConnectionRequestInfo,
@@ -21,6 +21,7 @@ import type {
   Fault,
   FaultInput,
   StoredConnectionRequestAuth,
+  StunProvisioning,
   Task,
   TaskInput,
   TypeConnectionRequestAuth,
@@ -37,13 +38,19 @@ export function normaliseTags(tags: readonly string[]): string[] {
 const NO_CONNREQ: ConnectionRequestInfo = {
   connectionRequestURL: null,
   udpConnectionRequestAddress: null,
+  udpConnectionRequestAddressSeenAt: null,
   natDetected: null,
   connReqJabberID: null,
 };
 
 // Every field of an upsert other than identity: `undefined` keeps the stored value, `null` clears it.
 const OPTIONAL_DEVICE_FIELDS = ['manufacturer', 'hardwareVersion', 'softwareVersion', 'deviceTypeId', 'lastInformAt', 'lastBootAt', 'lastBootstrapAt', 'sourceIp'] as const;
-const CONNECTION_REQUEST_FIELDS = ['connectionRequestURL', 'udpConnectionRequestAddress', 'natDetected', 'connReqJabberID'] as const;
+const CONNECTION_REQUEST_FIELDS = ['connectionRequestURL', 'udpConnectionRequestAddress', 'udpConnectionRequestAddressSeenAt', 'natDetected', 'connReqJabberID'] as const;
+
+/** A stored device's connection-request data with the fields added since it was written as null. */
+export function connectionRequestInfo(stored: Partial<ConnectionRequestInfo> | null | undefined): ConnectionRequestInfo {
+  return { ...NO_CONNREQ, ...stored };
+}
 
 /** What an upsert writes: identity and `updatedAt` always, any other field only when given. */
 export type DeviceChanges = Pick<Device, 'oui' | 'productClass' | 'serialNumber' | 'updatedAt'> &
@@ -98,7 +105,27 @@ export function connectionRequestPolicy(input: ConnectionRequestPolicyInput | un
   if (!transports.every(isConnreqTransport)) throw new StoreValidationError(`connection-request transports must be among ${CONNREQ_TRANSPORTS.join(', ')}`);
   const deadlineMs = input?.deadlineMs ?? d.deadlineMs;
   if (!Number.isSafeInteger(deadlineMs) || deadlineMs < 1) throw new StoreValidationError('connection-request deadlineMs must be a positive integer');
-  return { transports: [...new Set(transports)], deadlineMs, allowBasicAuth: input?.allowBasicAuth ?? d.allowBasicAuth, vpn: input?.vpn ?? null, xmpp: input?.xmpp ?? null };
+  return {
+    transports: [...new Set(transports)],
+    deadlineMs,
+    allowBasicAuth: input?.allowBasicAuth ?? d.allowBasicAuth,
+    vpn: input?.vpn ?? null,
+    xmpp: input?.xmpp ?? null,
+    stun: input?.stun ? stunProvisioning(input.stun) : null,
+  };
+}
+
+/** A full STUN set-up from operator input (absent fields take DEFAULT_STUN_PROVISIONING); TR-181's ranges checked. */
+export function stunProvisioning(input: Partial<StunProvisioning>): StunProvisioning {
+  const d = DEFAULT_STUN_PROVISIONING;
+  const minimumKeepAlivePeriod = input.minimumKeepAlivePeriod ?? d.minimumKeepAlivePeriod;
+  const maximumKeepAlivePeriod = input.maximumKeepAlivePeriod ?? d.maximumKeepAlivePeriod;
+  if (!Number.isSafeInteger(minimumKeepAlivePeriod) || minimumKeepAlivePeriod < 0) throw new StoreValidationError('STUN minimumKeepAlivePeriod must be an integer ≥ 0');
+  if (!Number.isSafeInteger(maximumKeepAlivePeriod) || maximumKeepAlivePeriod < -1) throw new StoreValidationError('STUN maximumKeepAlivePeriod must be an integer ≥ -1');
+  if (maximumKeepAlivePeriod !== -1 && maximumKeepAlivePeriod < minimumKeepAlivePeriod) {
+    throw new StoreValidationError('STUN maximumKeepAlivePeriod must be -1 (none) or at least minimumKeepAlivePeriod');
+  }
+  return { requireAuth: input.requireAuth ?? d.requireAuth, minimumKeepAlivePeriod, maximumKeepAlivePeriod };
 }
 
 function typeAuth(auth: DeviceTypeInput['connectionRequestAuth'], now: EpochMs): TypeConnectionRequestAuth | null {

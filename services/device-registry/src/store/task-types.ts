@@ -44,6 +44,8 @@ export interface TaskArgsByType {
   refresh: { path: string };
   /** System task: configure XMPP connection requests on the CPE (src/xmpp/README.md); several RPCs. */
   provisionXmpp: { root: 'Device.' | 'InternetGatewayDevice.'; keepAliveInterval: number; parameterKey?: string };
+  /** System task: configure STUN / UDP connection requests on the CPE (src/stun/README.md); SPV then SPA. */
+  provisionStun: { root: 'Device.' | 'InternetGatewayDevice.'; minimumKeepAlivePeriod: number; maximumKeepAlivePeriod: number; parameterKey?: string };
 }
 
 export type TaskType = keyof TaskArgsByType;
@@ -63,6 +65,7 @@ export const TASK_TYPES = [
   'getRPCMethods',
   'refresh',
   'provisionXmpp',
+  'provisionStun',
 ] as const satisfies readonly TaskType[];
 
 /** A task kind with its typed arguments, discriminated on `type`. */

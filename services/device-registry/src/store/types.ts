@@ -14,6 +14,11 @@ export interface ConnectionRequestInfo {
   connectionRequestURL: string | null;
   /** ManagementServer.UDPConnectionRequestAddress (host:port learned via STUN, TR-111 Part 2) */
   udpConnectionRequestAddress: string | null;
+  /**
+   * When the registry last heard `udpConnectionRequestAddress`: the Inform that reported it, or the `observedAt` of
+   * connreq-stun's binding event. An older binding event than this is stale (a replay) and changes nothing.
+   */
+  udpConnectionRequestAddressSeenAt: EpochMs | null;
   /** ManagementServer.NATDetected */
   natDetected: boolean | null;
   /** ManagementServer.ConnReqJabberID (Annex K) */
@@ -214,6 +219,8 @@ export interface ConnectionRequestPolicy {
   vpn: ConnectionRequestVpn | null;
   /** The ACS configures XMPP connection requests on the CPE (src/xmpp/README.md); null: it uses only what the CPE reports. */
   xmpp: XmppProvisioning | null;
+  /** The ACS configures STUN / UDP connection requests on the CPE (src/stun/README.md); null: it uses only what the CPE reports. */
+  stun: StunProvisioning | null;
 }
 
 /** What the ACS sets up when a type's devices take connection requests over XMPP (TR-069 Annex K). */
@@ -222,7 +229,19 @@ export interface XmppProvisioning {
   keepAliveInterval: number;
 }
 
-export type ConnectionRequestPolicyInput = Partial<ConnectionRequestPolicy>;
+/** What the ACS sets up when a type's devices take UDP connection requests through STUN (TR-069 Annex G, TR-111). */
+export interface StunProvisioning {
+  /** connreq-stun answers Binding Requests without valid MESSAGE-INTEGRITY with 401 and records no binding from them. */
+  requireAuth: boolean;
+  /** `ManagementServer.STUNMinimumKeepAlivePeriod`, seconds (≥ 0). */
+  minimumKeepAlivePeriod: number;
+  /** `ManagementServer.STUNMaximumKeepAlivePeriod`, seconds; -1: no maximum; else ≥ the minimum. */
+  maximumKeepAlivePeriod: number;
+}
+
+export const DEFAULT_STUN_PROVISIONING: StunProvisioning = { requireAuth: true, minimumKeepAlivePeriod: 30, maximumKeepAlivePeriod: 120 };
+
+export type ConnectionRequestPolicyInput = Partial<Omit<ConnectionRequestPolicy, 'stun'>> & { stun?: Partial<StunProvisioning> | null };
 
 /** Connection-request credentials shared by every device of a type, set through the NBI; the password sealed. */
 export interface TypeConnectionRequestAuth {
@@ -238,6 +257,7 @@ export const DEFAULT_CONNECTION_REQUEST_POLICY: ConnectionRequestPolicy = {
   allowBasicAuth: false,
   vpn: null,
   xmpp: null,
+  stun: null,
 };
 
 export interface DeviceType {

@@ -64,6 +64,19 @@ const connreqRouting = z
       .nullable()
       .optional()
       .describe('set up XMPP connection requests (Annex K): the ACS creates the CPE\'s account on the XMPP server and configures the CPE with the profile'),
+    stun: z
+      .strictObject({
+        requireAuth: z.boolean().default(true).describe('Binding Requests need MESSAGE-INTEGRITY with the STUN credentials the ACS sets'),
+        minimumKeepAlivePeriod: z.number().int().min(0).max(86_400).default(30).describe('ManagementServer.STUNMinimumKeepAlivePeriod, seconds'),
+        maximumKeepAlivePeriod: z.number().int().min(-1).max(86_400).default(120).describe('ManagementServer.STUNMaximumKeepAlivePeriod, seconds; -1: no maximum'),
+      })
+      .refine((s) => s.maximumKeepAlivePeriod === -1 || s.maximumKeepAlivePeriod >= s.minimumKeepAlivePeriod, {
+        message: 'maximumKeepAlivePeriod must be -1 (none) or at least minimumKeepAlivePeriod',
+        path: ['maximumKeepAlivePeriod'],
+      })
+      .nullable()
+      .optional()
+      .describe('set up UDP connection requests through STUN (Annex G, TR-111): the ACS gives the CPE the STUN server and credentials with the profile (only where a udp worker is deployed)'),
   })
   .describe('How pokes reach devices of the type (see the router README); fields left out take the defaults.');
 
@@ -119,6 +132,7 @@ export const DeviceTypeSchema = named(
         })
         .nullable(),
       xmpp: z.object({ keepAliveInterval: z.number().int() }).nullable(),
+      stun: z.object({ requireAuth: z.boolean(), minimumKeepAlivePeriod: z.number().int(), maximumKeepAlivePeriod: z.number().int() }).nullable(),
     }),
     connectionRequestAuth: z
       .object({ username: z.string(), passwordSet: z.literal(true), updatedAt: epochMs })

@@ -62,6 +62,7 @@ export const DeviceSchema = named(
     connectionRequest: z.object({
       connectionRequestURL: z.string().nullable(),
       udpConnectionRequestAddress: z.string().nullable(),
+      udpConnectionRequestAddressSeenAt: nullableMs.describe('when the registry last heard the UDP address (an Inform reporting it, or a STUN binding)'),
       natDetected: z.boolean().nullable(),
       connReqJabberID: z.string().nullable(),
     }),

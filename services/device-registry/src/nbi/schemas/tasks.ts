@@ -153,7 +153,7 @@ export const TaskSchema = named(
     id: z.string(),
     deviceId: z.string(),
     seq: z.number().int(),
-    type: z.enum(TASK_TYPES).describe('what TaskRequest creates, or provisionXmpp (the registry\'s own XMPP set-up)'),
+    type: z.enum(TASK_TYPES).describe('what TaskRequest creates, or provisionXmpp / provisionStun (the registry\'s own XMPP / STUN set-up)'),
     args: z.record(z.string(), z.unknown()).describe('as in TaskRequest; passwords are replaced by "[REDACTED]"'),
     status: z.enum(TASK_STATUSES),
     attempts: z.number().int(),

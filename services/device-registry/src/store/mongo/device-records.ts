@@ -28,6 +28,7 @@ function toDevice(d: DeviceDoc): Device {
     connectionRequest: {
       connectionRequestURL: cr.connectionRequestURL ?? null,
       udpConnectionRequestAddress: cr.udpConnectionRequestAddress ?? null,
+      udpConnectionRequestAddressSeenAt: cr.udpConnectionRequestAddressSeenAt ?? null,
       natDetected: cr.natDetected ?? null,
       connReqJabberID: cr.connReqJabberID ?? null,
     },

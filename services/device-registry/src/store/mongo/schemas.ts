@@ -146,6 +146,7 @@ const deviceSchema = new Schema<DeviceDoc>(
     connectionRequest: {
       connectionRequestURL: nullableString,
       udpConnectionRequestAddress: nullableString,
+      udpConnectionRequestAddressSeenAt: nullableNumber,
       natDetected: { type: Boolean, default: null },
       connReqJabberID: nullableString,
     },

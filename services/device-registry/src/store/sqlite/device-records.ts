@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import { resolvePage } from '../device-store.js';
 import type { DeviceFilter, DeviceListOptions, DeviceRecords, DeviceView, PageResult } from '../device-store.js';
 import { DEVICE_DEPENDENTS, type DependentDeletes } from '../cascades.js';
-import { mergeDevice, normaliseTags } from '../records.js';
+import { connectionRequestInfo, mergeDevice, normaliseTags } from '../records.js';
 import type { Device, DeviceUpsert, EpochMs, LastPoke } from '../types.js';
 import { SqlWhere, type SqliteConnection } from './connection.js';
 import type { SqliteParameterTree } from './parameter-tree.js';
@@ -117,6 +117,8 @@ export class SqliteDeviceRecords implements DeviceRecords {
     if (!row) return null;
     const device = JSON.parse(row.doc) as Device;
     device.tags = row.tags ? (JSON.parse(row.tags) as string[]) : [];
+    // Documents written before a connection-request field existed read it as null, as in the Mongo adapter.
+    device.connectionRequest = connectionRequestInfo(device.connectionRequest);
     return device;
   }
 
