@@ -29,10 +29,12 @@ import {
   SessionError,
   SessionTimeoutError,
 } from './errors.js';
+import { fetchFile } from './download.js';
 import { nowIso } from './iso-time.js';
 import type { LoginSlots } from './login-slots.js';
 import { createRateLimit } from './rate-limit.js';
 import { SessionConnections } from './session-connections.js';
+import { createUdpConnectionRequestEndpoint, type UdpConnectionRequestEndpoint, type UdpConnectionRequestSettings } from './udp-connection-request.js';
 import { createXmppConnectionRequestEndpoint, type XmppConnectionRequestEndpoint } from './xmpp-connection-request.js';
 import { createDataModel, type DataModel, type DataModelSpec } from './model/data-model.js';
 
@@ -100,6 +102,8 @@ export interface CpeOptions {
   connectionRequest?: CpeConnectionRequestOptions | false;
   /** false: ignore XMPP provisioning. Default: an XMPP endpoint with default options. */
   xmpp?: CpeXmppOptions | false;
+  /** false: ignore STUNEnable. Default: a STUN client / UDP listener that opens once STUNEnable is true. */
+  stun?: UdpConnectionRequestSettings | false;
   /** Extra endpoints (UDP...) built by the caller; started and stopped with the CPE. */
   endpoints?: (cpe: { requestConnection(): void }) => ConnectionRequestEndpoint[];
   /** Run PeriodicInformInterval timers (when PeriodicInformEnable is true). Default false. */
@@ -148,6 +152,8 @@ export interface Cpe {
   readonly connectionRequestUrl: string;
   /** The XMPP connection-request endpoint (undefined with `xmpp: false` or before start()). */
   readonly xmpp: XmppConnectionRequestEndpoint | undefined;
+  /** The STUN / UDP connection-request endpoint (undefined with `stun: false` or before start()). */
+  readonly stun: UdpConnectionRequestEndpoint | undefined;
   readonly retryCount: number;
   /** Starts the listeners and, unless `inform: false`, the boot session (0 BOOTSTRAP on first contact, 1 BOOT). */
   start(opts?: { inform?: boolean }): Promise<void>;
@@ -222,6 +228,7 @@ export function createCpe(opts: CpeOptions): Cpe {
   const endpoints: ConnectionRequestEndpoint[] = [];
   let httpEndpoint: ConnectionRequestEndpoint | undefined;
   let xmppEndpoint: XmppConnectionRequestEndpoint | undefined;
+  let udpEndpoint: UdpConnectionRequestEndpoint | undefined;
   // One limit for every transport: an ACS poking over HTTP and XMPP at once gets one session.
   const crRateLimit = createRateLimit(opts.connectionRequest ? opts.connectionRequest.rateLimitMs : undefined);
   const crCredentials = () => ({
@@ -388,6 +395,7 @@ export function createCpe(opts: CpeOptions): Cpe {
           publishConnectionRequestUrl();
           // A reset model announces no changes: the XMPP endpoint re-reads it (XMPP is gone: log out).
           xmppEndpoint?.refresh();
+          udpEndpoint?.refresh();
           model.clearChanges();
           pending = [];
           transfers = [];
@@ -419,7 +427,7 @@ export function createCpe(opts: CpeOptions): Cpe {
 
   const performDownload = async (d: Download) => {
     const startTime = nowIso();
-    const faultStruct = await fetchFile(d);
+    const faultStruct = await fetchFile(client(), d, httpTimeoutMs);
     if (stopped) return;
     transfers.push({
       message: { name: 'TransferComplete', commandKey: d.commandKey, faultStruct, startTime, completeTime: nowIso() },
@@ -427,27 +435,6 @@ export function createCpe(opts: CpeOptions): Cpe {
     addEvent('7 TRANSFER COMPLETE');
     addEvent('M Download', d.commandKey);
     requestSession();
-  };
-
-  const fetchFile = async (d: Download): Promise<{ faultCode: number; faultString: string }> => {
-    try {
-      const res = await client().request(d.url, {
-        method: 'GET',
-        dataType: 'buffer',
-        timeout: httpTimeoutMs,
-        // File servers usually want Basic; sent up front when the ACS gave credentials.
-        ...(d.username ? { auth: `${d.username}:${d.password}` } : {}),
-      });
-      if (res.status === 401 || res.status === 403) return { faultCode: 9012, faultString: `file server refused credentials (${res.status})` };
-      if (res.status < 200 || res.status > 299) return { faultCode: 9016, faultString: `file server answered ${res.status}` };
-      const size = (res.data as Buffer).length;
-      if (d.fileSize > 0 && size !== d.fileSize) {
-        return { faultCode: 9010, faultString: `got ${size} bytes, expected FileSize ${d.fileSize}` };
-      }
-      return { faultCode: 0, faultString: '' };
-    } catch (e) {
-      return { faultCode: 9015, faultString: `cannot contact file server: ${(e as Error).message}` };
-    }
   };
 
   const handleAcsRequest = (req: AcsRequest): CpeResponse | Fault => {
@@ -674,6 +661,9 @@ export function createCpe(opts: CpeOptions): Cpe {
     get xmpp() {
       return xmppEndpoint;
     },
+    get stun() {
+      return udpEndpoint;
+    },
     async start(startOpts = {}) {
       stopped = false;
       if (opts.connectionRequest !== false && !httpEndpoint) {
@@ -712,6 +702,12 @@ export function createCpe(opts: CpeOptions): Cpe {
         });
         await xmppEndpoint.start();
       }
+      if (opts.stun !== false) {
+        const shared = { model: () => model, credentials: crCredentials, onRequest: () => cpe.requestConnection(), rateLimit: crRateLimit, secondMs };
+        const host = opts.stun?.host ?? (opts.connectionRequest ? opts.connectionRequest.host : undefined);
+        udpEndpoint ??= createUdpConnectionRequestEndpoint({ ...opts.stun, ...shared, host, acsUrl: opts.acsUrl });
+        await udpEndpoint.start();
+      }
       if (startOpts.inform !== false) requestSession();
     },
     inform(extra = []) {
@@ -739,7 +735,7 @@ export function createCpe(opts: CpeOptions): Cpe {
       timers.clear();
       retryTimer = undefined;
       periodicTimer = undefined;
-      await Promise.all([...endpoints, ...(xmppEndpoint ? [xmppEndpoint] : [])].map((ep) => ep.stop()));
+      await Promise.all([...endpoints, ...(xmppEndpoint ? [xmppEndpoint] : []), ...(udpEndpoint ? [udpEndpoint] : [])].map((ep) => ep.stop()));
       await running;
       if (agent) {
         // Our own keep-alive sockets would otherwise hold the process open.

@@ -7,6 +7,9 @@ import { csvModelSpec, type CsvModel } from './model/csv-loader.js';
 import type { DataModelSpec } from './model/data-model.js';
 import { macForIndex, wanIpForIndex, type ModelContext } from './model/templating.js';
 import { summarize, type SessionSummary } from './stats.js';
+import { addStunCounters, newStunCounters, type StunCounters } from './stun-counters.js';
+import { provisionStun, type StunProvisioning } from './stun-provisioning.js';
+import type { UdpConnectionRequestSettings, UdpConnectionRequestStatus } from './udp-connection-request.js';
 import type { XmppStatus } from './xmpp-connection-request.js';
 import { provisionXmpp, type XmppProvisioning } from './xmpp-provisioning.js';
 
@@ -22,6 +25,23 @@ export interface FleetXmppOptions {
    * is its serial number in lower case (`sim000001`): register those on the server beforehand.
    */
   provision?: Omit<XmppProvisioning, 'username'>;
+}
+
+export interface FleetStunOptions extends Omit<UdpConnectionRequestSettings, 'port'> {
+  /** CPE i binds its UDP socket to portBase + i - firstIndex; 0 or absent: any free port. */
+  portBase?: number;
+  /**
+   * Enable STUN on every CPE at start() the way an ACS would (one SPV). `username` may hold `{serial}`;
+   * absent: the CPE's serial number.
+   */
+  provision?: StunProvisioning;
+}
+
+/** CPE counts by STUN status and the fleet's summed STUN / UDP connection-request counters. */
+export interface FleetStunStatus extends StunCounters {
+  /** CPEs with a mapped address (status `Bound`). */
+  bound: number;
+  status: Partial<Record<UdpConnectionRequestStatus, number>>;
 }
 
 /** The XMPP account (JID local part) `FleetXmppOptions.provision` gives a CPE. */
@@ -59,6 +79,8 @@ export interface FleetOptions {
       };
   /** XMPP connection requests; false ignores XMPP provisioning. Default: endpoints that wait for an ACS to provision them. */
   xmpp?: FleetXmppOptions | false;
+  /** STUN and UDP connection requests; false ignores STUNEnable. Default: endpoints idle until STUNEnable is set. */
+  stun?: FleetStunOptions | false;
   informIntervalS?: number;
   periodicInform?: boolean;
   secondMs?: number;
@@ -94,6 +116,8 @@ export interface Fleet {
   summary(results: SessionResult[], wallMs: number): FleetStats;
   /** How many CPEs are in each XMPP connection status (logged in: `Enabled`). */
   xmppStatus(): Partial<Record<XmppStatus, number>>;
+  /** STUN statuses and counters over the fleet. */
+  stunStatus(): FleetStunStatus;
   stop(): Promise<void>;
 }
 
@@ -107,6 +131,8 @@ export function createFleet(opts: FleetOptions): Fleet {
     behaviour: xmpp.behaviour,
     loginSlots: createLoginSlots(xmpp.loginConcurrency ?? 32),
   };
+  const stun = opts.stun === false ? undefined : (opts.stun ?? {});
+  const { portBase: _portBase, provision: _provision, ...stunSettings } = stun ?? {};
   for (let n = 0; n < opts.count; n++) {
     const index = first + n;
     const serialNumber = `${opts.serialPrefix ?? 'SIM'}${String(index).padStart(6, '0')}`;
@@ -149,6 +175,7 @@ export function createFleet(opts: FleetOptions): Fleet {
             }
           : false,
         xmpp: xmppOptions ?? false,
+        stun: stun && { ...stunSettings, port: stun.portBase ? stun.portBase + n : 0 },
         periodicInform: opts.periodicInform ?? false,
         retry: opts.retry ?? false,
         secondMs: opts.secondMs,
@@ -163,6 +190,13 @@ export function createFleet(opts: FleetOptions): Fleet {
       await Promise.all(cpes.map((c) => c.start({ inform: false })));
       const provision = xmpp?.provision;
       if (provision) for (const c of cpes) provisionXmpp(c.model, { ...provision, username: xmppUsernameFor(c.deviceId.serialNumber) });
+      const stunProvision = stun?.provision;
+      if (stunProvision) {
+        for (const c of cpes) {
+          const username = (stunProvision.username ?? '{serial}').replaceAll('{serial}', c.deviceId.serialNumber);
+          provisionStun(c.model, { ...stunProvision, username });
+        }
+      }
     },
     async run(run) {
       const results: SessionResult[] = [];
@@ -194,6 +228,16 @@ export function createFleet(opts: FleetOptions): Fleet {
       const counts: Partial<Record<XmppStatus, number>> = {};
       for (const c of cpes) if (c.xmpp) counts[c.xmpp.status] = (counts[c.xmpp.status] ?? 0) + 1;
       return counts;
+    },
+    stunStatus() {
+      const out: FleetStunStatus = { ...newStunCounters(), bound: 0, status: {} };
+      for (const c of cpes) {
+        if (!c.stun) continue;
+        out.status[c.stun.status] = (out.status[c.stun.status] ?? 0) + 1;
+        if (c.stun.status === 'Bound') out.bound++;
+        addStunCounters(out, c.stun.counters);
+      }
+      return out;
     },
     async stop() {
       await Promise.all(cpes.map((c) => c.stop()));

@@ -1,7 +1,7 @@
 export { createCpe, retryWindowS, CPE_RPC_METHODS, DEFAULT_CWMP_NAMESPACE } from './cpe.js';
 export type { Cpe, CpeOptions, CpeConnectionRequestOptions, CpeXmppOptions, AcsAuthMode, SessionResult } from './cpe.js';
 export { createFleet, xmppUsernameFor } from './fleet.js';
-export type { Fleet, FleetOptions, FleetModel, FleetRunOptions, FleetStats, FleetXmppOptions } from './fleet.js';
+export type { Fleet, FleetOptions, FleetModel, FleetRunOptions, FleetStats, FleetStunOptions, FleetStunStatus, FleetXmppOptions } from './fleet.js';
 export { createHttpConnectionRequestEndpoint } from './connection-request.js';
 export type {
   ConnectionRequestEndpoint,
@@ -42,3 +42,19 @@ export type { LoginSlots } from './login-slots.js';
 export { isAllowedJabberId } from './jabber-id.js';
 export { XmppError } from './errors.js';
 export type { XmppErrorCode } from './errors.js';
+export { createUdpConnectionRequestEndpoint, hostPort } from './udp-connection-request.js';
+export type {
+  UdpConnectionRequestEndpoint,
+  UdpConnectionRequestOptions,
+  UdpConnectionRequestSettings,
+  UdpConnectionRequestStatus,
+} from './udp-connection-request.js';
+export { createStunClient } from './stun-client.js';
+export type { StunClient, StunClientOptions } from './stun-client.js';
+export { readStunConfig, keepAlivePeriodS, DEFAULT_STUN_PORT, DEFAULT_KEEP_ALIVE_S } from './stun-config.js';
+export type { StunConfig, StunConfigState } from './stun-config.js';
+export { newStunCounters, addStunCounters, UDP_CR_OUTCOMES } from './stun-counters.js';
+export type { StunCounters, UdpConnectionRequestOutcome } from './stun-counters.js';
+export { provisionStun } from './stun-provisioning.js';
+export type { StunProvisioning } from './stun-provisioning.js';
+export { STUN_PARAMETERS, withStunParameters } from './model/stun-parameters.js';
