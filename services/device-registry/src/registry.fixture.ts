@@ -33,7 +33,7 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function makeFixture(policy: Partial<RegistryPolicy> = {}, extra: Pick<RegistryOptions, 'xmppAccounts'> = {}): Promise<Fixture> {
+export async function makeFixture(policy: Partial<RegistryPolicy> = {}, extra: Pick<RegistryOptions, 'xmppAccounts' | 'stunCredentials' | 'logger'> = {}): Promise<Fixture> {
   const store = createSqliteDeviceStore({ filename: ':memory:' });
   const bus = createMemoryBus();
   const subjects = createSubjects('test');

@@ -30,6 +30,7 @@ describe('registry endpoints on the bus', () => {
         f.subjects.registry.sessionCpeRequest,
         f.subjects.registry.sessionNext,
         f.subjects.registry.sessionResult,
+        f.subjects.registry.stunDevice,
       ].sort(),
     );
     expect(QUEUE_GROUPS.registry).toBe('acs-registry');

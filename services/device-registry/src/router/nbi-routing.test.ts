@@ -22,11 +22,11 @@ describe('connection-request routing through the NBI', () => {
     const vpn = { hostFromParameter: 'Device.X_VPN.IPAddress', egress: { localAddress: '10.8.0.1', proxyUrl: 'http://127.0.0.1:3128' } };
     const created = await nbi.call('POST', '/api/v1/device-types', { body: { name: 'vpn-routers', connectionRequestPolicy: { transports: ['xmpp', 'http'], vpn } } });
     expect(created.status).toBe(201);
-    expect(DeviceTypeSchema.parse(created.json).connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http'], deadlineMs: 30_000, allowBasicAuth: false, vpn, xmpp: null });
+    expect(DeviceTypeSchema.parse(created.json).connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http'], deadlineMs: 30_000, allowBasicAuth: false, vpn, xmpp: null, stun: null });
     const id = created.json.id as string;
     const updated = await nbi.call('PUT', `/api/v1/device-types/${id}`, { body: { connectionRequestPolicy: { deadlineMs: 5_000 } } });
     expect(updated.status).toBe(200);
-    expect(updated.json.connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http', 'udp'], deadlineMs: 5_000, allowBasicAuth: false, vpn: null, xmpp: null });
+    expect(updated.json.connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http', 'udp'], deadlineMs: 5_000, allowBasicAuth: false, vpn: null, xmpp: null, stun: null });
     expect((await nbi.store.getDeviceType(id))?.connectionRequestPolicy.deadlineMs).toBe(5_000);
   });
 
@@ -36,10 +36,28 @@ describe('connection-request routing through the NBI', () => {
     [{ deadlineMs: 10 }, ['connectionRequestPolicy', 'deadlineMs']],
     [{ vpn: { egress: { localAddress: 'not-an-ip' } } }, ['connectionRequestPolicy', 'vpn', 'egress', 'localAddress']],
     [{ vpn: { hostFromParameter: 'Device.X', extra: 1 } }, ['connectionRequestPolicy', 'vpn']],
+    [{ stun: { minimumKeepAlivePeriod: -1 } }, ['connectionRequestPolicy', 'stun', 'minimumKeepAlivePeriod']],
+    [{ stun: { maximumKeepAlivePeriod: -2 } }, ['connectionRequestPolicy', 'stun', 'maximumKeepAlivePeriod']],
+    [{ stun: { minimumKeepAlivePeriod: 60, maximumKeepAlivePeriod: 30 } }, ['connectionRequestPolicy', 'stun', 'maximumKeepAlivePeriod']],
+    [{ stun: { requireAuth: 'yes' } }, ['connectionRequestPolicy', 'stun', 'requireAuth']],
+    [{ stun: { password: 'x' } }, ['connectionRequestPolicy', 'stun']],
   ])('refuses the policy %j (422 at %j)', async (policy, path) => {
     const res = await nbi.call('POST', '/api/v1/device-types', { body: { name: `bad-${JSON.stringify(policy).length}-${path.length}`, connectionRequestPolicy: policy } });
     expect(res.status).toBe(422);
     expect(res.json.error.details.issues.map((i: { path: unknown }) => i.path)).toContainEqual(path);
+  });
+
+  it('sets up STUN with the defaults for what is left out, keeps -1 as no maximum, and clears it with null', async () => {
+    const created = await nbi.call('POST', '/api/v1/device-types', { body: { name: 'stun-gw', connectionRequestPolicy: { stun: {} } } });
+    expect(created.status).toBe(201);
+    expect(DeviceTypeSchema.parse(created.json).connectionRequestPolicy.stun).toEqual({ requireAuth: true, minimumKeepAlivePeriod: 30, maximumKeepAlivePeriod: 120 });
+    const id = created.json.id as string;
+    const open = await nbi.call('PUT', `/api/v1/device-types/${id}`, { body: { connectionRequestPolicy: { stun: { requireAuth: false, minimumKeepAlivePeriod: 300, maximumKeepAlivePeriod: -1 } } } });
+    expect(open.status).toBe(200);
+    expect(open.json.connectionRequestPolicy.stun).toEqual({ requireAuth: false, minimumKeepAlivePeriod: 300, maximumKeepAlivePeriod: -1 });
+    expect((await nbi.store.getDeviceType(id))?.connectionRequestPolicy.stun).toEqual({ requireAuth: false, minimumKeepAlivePeriod: 300, maximumKeepAlivePeriod: -1 });
+    const off = await nbi.call('PUT', `/api/v1/device-types/${id}`, { body: { connectionRequestPolicy: { stun: null } } });
+    expect(off.json.connectionRequestPolicy.stun).toBeNull();
   });
 
   it('keeps type-level connection-request credentials sealed on the type, never shows them, and the router uses them', async () => {

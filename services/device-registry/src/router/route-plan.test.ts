@@ -140,6 +140,21 @@ describe('planConnectionRequest', () => {
     expect(noRoute(plan(privateUdp))).toContain('is private while the CPE calls in from public 203.0.113.7');
   });
 
+  it('dates the UDP address by the newer of the last Inform and the STUN binding, and omits it when neither is known', () => {
+    const udpOnly = (seenAt: number | null, lastInformAt: number | null) =>
+      device({ ...everything, lastInformAt, connectionRequest: { connectionRequestURL: null, connReqJabberID: null, udpConnectionRequestAddress: '203.0.113.7:40123', udpConnectionRequestAddressSeenAt: seenAt } });
+    expect(commands(plan(udpOnly(NOW - 5_000, NOW - 60_000)))[0]?.command).toMatchObject({ addressSeenAt: new Date(NOW - 5_000).toISOString() });
+    expect(commands(plan(udpOnly(NOW - 60_000, NOW - 5_000)))[0]?.command).toMatchObject({ addressSeenAt: new Date(NOW - 5_000).toISOString() });
+    expect(commands(plan(udpOnly(null, null)))[0]?.command).not.toHaveProperty('addressSeenAt');
+  });
+
+  it('plans UDP to a loopback binding of a CPE calling in from loopback (tests): loopback is neither private nor public', () => {
+    const local = device({ ...deviceAuth('pw', NOW - 1_000), sourceIp: '127.0.0.1', connectionRequest: { udpConnectionRequestAddress: '127.0.0.1:40123' } });
+    expect(commands(plan(local, type({ transports: ['udp'] })))[0]?.command).toMatchObject({ host: '127.0.0.1', port: 40123 });
+    const mapped = device({ ...deviceAuth('pw', NOW - 1_000), sourceIp: '::ffff:127.0.0.1', connectionRequest: { udpConnectionRequestAddress: '[::1]:40123' } });
+    expect(commands(plan(mapped, type({ transports: ['udp'] })))[0]?.command).toMatchObject({ host: '::1', port: 40123 });
+  });
+
   it('refuses an https: or malformed ConnectionRequestURL and a JID the XMPP contract rejects', () => {
     expect(noRoute(plan(device({ connectionRequest: { connectionRequestURL: 'https://198.51.100.4/cr' } })))).toContain('uses https: where connection requests are plain http:');
     expect(noRoute(plan(device({ connectionRequest: { connectionRequestURL: 'not a url' } })))).toContain('ConnectionRequestURL is not a URL');

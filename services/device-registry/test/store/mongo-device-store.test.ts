@@ -65,6 +65,22 @@ describe('MongoDeviceStore specifics', () => {
     }
   });
 
+  it('reads a type without a STUN policy and a device without the UDP address time (documents from before STUN) as null', async () => {
+    const dbName = freshDbName();
+    const store = await createMongoDeviceStore({ uri: server.url, dbName });
+    const raw = new mongoose.mongo.MongoClient(server.url);
+    try {
+      await store.upsertDevice({ id: 'OUI-PC-A', oui: 'OUI', productClass: 'PC', serialNumber: 'A', connectionRequest: { udpConnectionRequestAddress: '192.0.2.1:7547' } }, 7);
+      const type = await store.createDeviceType({ name: 'gw' }, 9);
+      await raw.db(dbName).collection<{ _id: string }>('devices').updateOne({ _id: 'OUI-PC-A' }, { $unset: { 'connectionRequest.udpConnectionRequestAddressSeenAt': '' } });
+      await raw.db(dbName).collection<{ _id: string }>('deviceTypes').updateOne({ _id: type.id }, { $unset: { 'connectionRequestPolicy.stun': '' } });
+      expect((await store.getDevice('OUI-PC-A'))?.connectionRequest).toMatchObject({ udpConnectionRequestAddress: '192.0.2.1:7547', udpConnectionRequestAddressSeenAt: null });
+      expect(await store.getDeviceType(type.id)).toEqual(type);
+    } finally {
+      await Promise.all([store.close(), raw.close()]);
+    }
+  });
+
   it('fails with StoreUnavailableError when no server answers', async () => {
     const port = await freePort();
     await expect(createMongoDeviceStore({ uri: `mongodb://127.0.0.1:${port}/`, dbName: 'x', serverSelectionTimeoutMS: 300 })).rejects.toBeInstanceOf(

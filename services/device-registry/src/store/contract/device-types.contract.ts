@@ -33,7 +33,7 @@ export function deviceTypeStoreContract(store: DeviceStore): void {
 
     it('gives every type the default connection-request policy, fills partial ones and keeps type-level credentials', async () => {
       const plain = await store.createDeviceType({ name: 'plain' }, T0);
-      expect(plain.connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http', 'udp'], deadlineMs: 30_000, allowBasicAuth: false, vpn: null, xmpp: null });
+      expect(plain.connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http', 'udp'], deadlineMs: 30_000, allowBasicAuth: false, vpn: null, xmpp: null, stun: null });
       expect(plain.connectionRequestAuth).toBeNull();
 
       const vpn = { hostFromParameter: 'Device.X_VPN.IPAddress', egress: { localAddress: '10.8.0.1' } };
@@ -41,13 +41,13 @@ export function deviceTypeStoreContract(store: DeviceStore): void {
         { name: 'vpn-gw', connectionRequestPolicy: { transports: ['xmpp', 'http', 'xmpp'], vpn }, connectionRequestAuth: { username: 'type-cr', passwordSealed: 'v1.t.y.p' } },
         T0,
       );
-      expect(routed.connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http'], deadlineMs: 30_000, allowBasicAuth: false, vpn, xmpp: null });
+      expect(routed.connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http'], deadlineMs: 30_000, allowBasicAuth: false, vpn, xmpp: null, stun: null });
       expect(routed.connectionRequestAuth).toEqual({ username: 'type-cr', passwordSealed: 'v1.t.y.p', updatedAt: T0 });
       expect(await store.getDeviceType(routed.id)).toEqual(routed);
 
       // A patch replaces the policy (defaults again for what it leaves out) and the credentials.
       const patched = await store.updateDeviceType(routed.id, { connectionRequestPolicy: { deadlineMs: 5_000, allowBasicAuth: true }, connectionRequestAuth: { username: 'type-cr2', passwordSealed: 'v1.x.y.z' } }, T0 + 9);
-      expect(patched?.connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http', 'udp'], deadlineMs: 5_000, allowBasicAuth: true, vpn: null, xmpp: null });
+      expect(patched?.connectionRequestPolicy).toEqual({ transports: ['xmpp', 'http', 'udp'], deadlineMs: 5_000, allowBasicAuth: true, vpn: null, xmpp: null, stun: null });
       expect(patched?.connectionRequestAuth).toEqual({ username: 'type-cr2', passwordSealed: 'v1.x.y.z', updatedAt: T0 + 9 });
       const renamed = await store.updateDeviceType(routed.id, { name: 'vpn-gw-2' }, T0 + 10);
       expect(renamed?.connectionRequestAuth?.updatedAt).toBe(T0 + 9);
@@ -56,6 +56,19 @@ export function deviceTypeStoreContract(store: DeviceStore): void {
 
       await expect(store.createDeviceType({ name: 'bad', connectionRequestPolicy: { deadlineMs: 0 } }, T0)).rejects.toBeInstanceOf(StoreValidationError);
       await expect(store.createDeviceType({ name: 'bad2', connectionRequestPolicy: { transports: ['smoke-signal' as 'http'] } }, T0)).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
+    });
+
+    it('stores a STUN set-up with defaults filled in, refuses keep-alive periods out of range, and clears it', async () => {
+      const stun = await store.createDeviceType({ name: 'stun', connectionRequestPolicy: { stun: { maximumKeepAlivePeriod: 600 } } }, T0);
+      expect(stun.connectionRequestPolicy.stun).toEqual({ requireAuth: true, minimumKeepAlivePeriod: 30, maximumKeepAlivePeriod: 600 });
+      expect(await store.getDeviceType(stun.id)).toEqual(stun);
+      const none = await store.updateDeviceType(stun.id, { connectionRequestPolicy: { stun: { requireAuth: false, minimumKeepAlivePeriod: 0, maximumKeepAlivePeriod: -1 } } }, T0 + 1);
+      expect((await store.getDeviceType(stun.id))?.connectionRequestPolicy.stun).toEqual({ requireAuth: false, minimumKeepAlivePeriod: 0, maximumKeepAlivePeriod: -1 });
+      expect(none?.connectionRequestPolicy.stun?.maximumKeepAlivePeriod).toBe(-1);
+      expect((await store.updateDeviceType(stun.id, { connectionRequestPolicy: { stun: null } }, T0 + 2))?.connectionRequestPolicy.stun).toBeNull();
+      for (const bad of [{ minimumKeepAlivePeriod: -1 }, { maximumKeepAlivePeriod: -2 }, { minimumKeepAlivePeriod: 60, maximumKeepAlivePeriod: 59 }, { minimumKeepAlivePeriod: 1.5 }]) {
+        await expect(store.createDeviceType({ name: `bad-stun-${JSON.stringify(bad)}`, connectionRequestPolicy: { stun: bad } }, T0)).rejects.toBeInstanceOf(StoreValidationError);
+      }
     });
 
     it('stores profiles and policies, updates, rejects duplicate names and deletes with credentials', async () => {

@@ -40,8 +40,17 @@ export function deviceRecordsContract(store: DeviceStore): void {
           natDetected: false,
           connReqJabberID: 'cpe1@xmpp.example/ConnReq',
           udpConnectionRequestAddress: null,
+          udpConnectionRequestAddressSeenAt: null,
         },
       });
+    });
+
+    it('keeps the UDP connection-request address with when it was heard, and clears both', async () => {
+      await store.upsertDevice({ ...identity('SN9'), connectionRequest: { udpConnectionRequestAddress: '[2001:db8::7]:40123', udpConnectionRequestAddressSeenAt: T0 + 3 } }, T0 + 4);
+      await store.upsertDevice({ ...identity('SN9'), lastInformAt: T0 + 5 }, T0 + 5);
+      expect((await store.getDevice('00259E-GW500-SN9'))?.connectionRequest).toMatchObject({ udpConnectionRequestAddress: '[2001:db8::7]:40123', udpConnectionRequestAddressSeenAt: T0 + 3 });
+      await store.upsertDevice({ ...identity('SN9'), connectionRequest: { udpConnectionRequestAddress: null, udpConnectionRequestAddressSeenAt: null } }, T0 + 6);
+      expect((await store.getDevice('00259E-GW500-SN9'))?.connectionRequest).toMatchObject({ udpConnectionRequestAddress: null, udpConnectionRequestAddressSeenAt: null });
     });
 
     it('returns null for an unknown device', async () => {

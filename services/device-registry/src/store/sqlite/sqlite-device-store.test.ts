@@ -31,6 +31,37 @@ describe('SqliteDeviceStore on a file', () => {
   });
 });
 
+describe('SqliteDeviceStore documents from before STUN', () => {
+  it('reads a type without a STUN policy and a device without the UDP address time as null', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'acs-sqlite-stun-'));
+    try {
+      const filename = join(dir, 'registry.db');
+      const first = createSqliteDeviceStore({ filename });
+      await first.upsertDevice({ id: 'OUI-PC-A', oui: 'OUI', productClass: 'PC', serialNumber: 'A', connectionRequest: { udpConnectionRequestAddress: '192.0.2.1:7547' } }, 7);
+      const type = await first.createDeviceType({ name: 'gw', connectionRequestPolicy: { xmpp: { keepAliveInterval: 60 } } }, 9);
+      await first.close();
+      const raw = new Database(filename);
+      raw.exec(`UPDATE devices SET doc = json_remove(doc, '$.connectionRequest.udpConnectionRequestAddressSeenAt')`);
+      raw.exec(`UPDATE device_types SET doc = json_remove(doc, '$.connectionRequestPolicy.stun')`);
+      raw.close();
+
+      const second = createSqliteDeviceStore({ filename });
+      expect((await second.getDevice('OUI-PC-A'))?.connectionRequest).toEqual({
+        connectionRequestURL: null,
+        udpConnectionRequestAddress: '192.0.2.1:7547',
+        udpConnectionRequestAddressSeenAt: null,
+        natDetected: null,
+        connReqJabberID: null,
+      });
+      expect(await second.getDeviceType(type.id)).toEqual(type);
+      expect(type.connectionRequestPolicy.stun).toBeNull();
+      await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('SqliteDeviceStore migration to connection-request routing', () => {
   it('dates old credentials by the device, gives devices no last poke and types the default policy', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'acs-sqlite-migrate-'));
