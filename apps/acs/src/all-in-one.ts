@@ -1,12 +1,13 @@
 import { join, resolve } from 'node:path';
 import { createMemoryBus } from '@acs/bus';
 import { connreqHttpConfig, createConnreqHttpService, workerSettings, type ConnreqHttpServiceSettings } from '@acs/connreq-http';
+import { createConnreqStunService, type Binding, type ConnreqStunSettings } from '@acs/connreq-stun';
 import { createConnreqXmppService, type ConnreqXmppSettings } from '@acs/connreq-xmpp';
 import { createSubjects, DEFAULT_SUBJECT_PREFIX, type ConnreqTransport } from '@acs/contracts';
 import { createGatewayService, DEFAULT_SETTINGS, type GatewaySettings, type GatewayServiceSettings } from '@acs/cwmp-gateway';
 import { busXmppAccounts, createFileTokenStore, createRegistryService, createSecretBox, type RegistryPolicy } from '@acs/device-registry';
 import { createSqliteDeviceStore } from '@acs/device-registry/sqlite';
-import { createMemoryKv } from '@acs/kv';
+import { createMemoryKv, MemorySessionStore } from '@acs/kv';
 import { createLogger, type Logger } from '@acs/telemetry';
 import { ensureDataDir, loadOrCreateSecret } from './data-dir.js';
 import { inProcessRegistryClient } from './in-process-registry.js';
@@ -18,10 +19,16 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DATABASE_FILE = 'acs.sqlite';
 export const SECRET_KEY_FILE = 'secret-key';
 export const NONCE_SECRET_FILE = 'nonce-secret';
+export const STUN_SECRET_FILE = 'stun-secret';
+export const DEFAULT_STUN_PORT = 3478;
+
 /** The connection-request transports whose workers this process runs (XMPP only with a server); the router plans no other. */
-export function inProcessTransports(xmpp: boolean): readonly ConnreqTransport[] {
-  return xmpp ? ['xmpp', 'http'] : ['http'];
+export function inProcessTransports(workers: { readonly xmpp: boolean; readonly stun: boolean }): readonly ConnreqTransport[] {
+  return [...(workers.xmpp ? ['xmpp' as const] : []), 'http', ...(workers.stun ? ['udp' as const] : [])];
 }
+
+/** The STUN server's settings; the secret, unset, is generated on the first start and kept in the data dir. */
+export type AllInOneStunSettings = Omit<ConnreqStunSettings, 'secret'> & { readonly secret?: string };
 
 export interface Listen {
   host?: string;
@@ -54,6 +61,8 @@ export interface AllInOneOptions {
   transports?: readonly ConnreqTransport[];
   /** CONNREQ_XMPP_*: run the XMPP connection-request worker against this server (and provision XMPP on CPEs). */
   xmpp?: ConnreqXmppSettings;
+  /** STUN_*, CONNREQ_UDP_*: run the TR-111 STUN server and the UDP connection-request worker (and provision STUN). */
+  stun?: AllInOneStunSettings;
   /** Tuning of the in-process HTTP connection-request worker; unset: the connreq-http service's defaults. */
   connreqHttp?: ConnreqHttpSettings;
   logger?: Logger;
@@ -71,6 +80,8 @@ export interface AllInOne {
   readonly dataDir: string;
   /** The XMPP worker's server and the ACS's JID, when one runs. */
   readonly xmpp?: { readonly server: string; readonly jid: string };
+  /** The STUN server's socket, when one runs. */
+  readonly stun?: { readonly host: string; readonly port: number };
   /** Stops taking requests, lets those in flight finish, then closes the bus, the kv and the database. */
   stop(): Promise<void>;
 }
@@ -92,7 +103,7 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
   const store = createSqliteDeviceStore({ filename: join(dataDir, DATABASE_FILE) });
   const bus = createMemoryBus({ onError: (err, context) => logger.warn({ err, ...context }, 'bus error') });
   const kv = createMemoryKv();
-  const running = inProcessTransports(options.xmpp !== undefined);
+  const running = inProcessTransports({ xmpp: options.xmpp !== undefined, stun: options.stun !== undefined });
   const transports = options.transports ?? running;
   const missing = transports.filter((t) => !running.includes(t));
   if (missing.length > 0) throw new RangeError(`no ${missing.join(', ')} connection-request worker runs in the all-in-one (it runs ${running.join(', ')})`);
@@ -111,6 +122,12 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
   // Pokes work with no infrastructure too: the router and the HTTP worker consume the in-process command stream.
   const connreqHttp = createConnreqHttpService({ bus, subjects, logger }, options.connreqHttp ?? workerSettings(connreqHttpConfig.load({})));
   const xmpp = options.xmpp ? createConnreqXmppService({ bus, subjects, logger }, options.xmpp) : undefined;
+  const stun = options.stun
+    ? createConnreqStunService(
+        { bus, subjects, logger, bindings: new MemorySessionStore<Binding>() },
+        { ...options.stun, secret: options.stun.secret ?? loadOrCreateSecret(dataDir, STUN_SECRET_FILE).value },
+      )
+    : undefined;
   const gateway = createGatewayService(
     { registry: inProcessRegistryClient(registry.registry, logger), kv, bus, subjects, logger },
     {
@@ -120,7 +137,7 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
     },
   );
   // Started in this order, stopped in the reverse one.
-  const units: ReadonlyArray<{ stop(): Promise<void> }> = [registry, connreqHttp, ...(xmpp ? [xmpp] : []), gateway];
+  const units: ReadonlyArray<{ stop(): Promise<void> }> = [registry, connreqHttp, ...(xmpp ? [xmpp] : []), ...(stun ? [stun] : []), gateway];
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -138,6 +155,7 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
     await connreqHttp.start();
     // Not waiting for the XMPP session: pokes taken meanwhile are retried until it is online (or their deadline).
     await xmpp?.start();
+    await stun?.start();
     const { url: cwmpUrl } = await gateway.start();
     return {
       cwmpUrl,
@@ -145,6 +163,7 @@ export async function createAllInOne(options: AllInOneOptions): Promise<AllInOne
       ...(started.adminToken === undefined ? {} : { adminToken: started.adminToken }),
       dataDir,
       ...(xmpp ? { xmpp: { server: xmpp.session.server, jid: xmpp.session.bareJid } } : {}),
+      ...(stun ? { stun: { host: stun.address().address, port: stun.address().port } } : {}),
       stop,
     };
   } catch (err) {

@@ -70,4 +70,13 @@ describe('all-in-one configuration', () => {
     expect(options.transports).toBeUndefined();
     expect(allInOneOptions(loadConfig(appConfig, { CONNREQ_XMPP_SERVICE: 'xmpp://127.0.0.1', CONNREQ_XMPP_PASSWORD: 'pw', REGISTRY_CONNREQ_TRANSPORTS: 'http,xmpp' })).transports).toEqual(['http', 'xmpp']);
   });
+
+  it('runs the STUN server and the UDP worker unless STUN_ENABLED=false, with the secret from the data dir unless set', () => {
+    const options = allInOneOptions(loadConfig(appConfig, { STUN_PUBLIC_ADDRESS: 'acs.example.net', CONNREQ_UDP_COPIES: '2' }));
+    expect(options.stun).toMatchObject({ listen: { host: '127.0.0.1', port: 3478 }, publicServer: { address: 'acs.example.net', port: 3478 }, udp: { copies: 2 } });
+    expect(options.stun).not.toHaveProperty('secret');
+    expect(allInOneOptions(loadConfig(appConfig, { STUN_SECRET: 'from-a-kubernetes-secret', STUN_PORT: '0' })).stun).toMatchObject({ secret: 'from-a-kubernetes-secret', listen: { port: 0 } });
+    expect(allInOneOptions(loadConfig(appConfig, { STUN_ENABLED: 'false' })).stun).toBeUndefined();
+    expect(() => loadConfig(appConfig, { STUN_ENABLED: 'false', REGISTRY_CONNREQ_TRANSPORTS: 'http,udp' })).toThrow(/no udp worker runs in the all-in-one/);
+  });
 });

@@ -1,12 +1,13 @@
-import { defineConfig, intVar, stringVar, type ConfigOf, type EnvShape } from '@acs/config';
+import { boolVar, defineConfig, intVar, stringVar, type ConfigOf, type EnvShape } from '@acs/config';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { connreqHttpConfig, workerSettings } from '@acs/connreq-http';
+import { connreqStunConfig, serviceSettings as stunServiceSettings } from '@acs/connreq-stun';
 import { connreqXmppConfig, serviceSettings as xmppServiceSettings, type ConnreqXmppConfig } from '@acs/connreq-xmpp';
 import { checkGatewayConfig, gatewayConfig, gatewaySettings, gatewayTls } from '@acs/cwmp-gateway';
 import { checkRegistryConfig, policyFromConfig, registryConfig } from '@acs/device-registry';
 import { z } from 'zod';
-import { DEFAULT_CWMP_PORT, DEFAULT_HOST, DEFAULT_NBI_PORT, inProcessTransports, type AllInOneOptions, type ConnreqHttpSettings } from './all-in-one.js';
+import { DEFAULT_CWMP_PORT, DEFAULT_HOST, DEFAULT_NBI_PORT, DEFAULT_STUN_PORT, inProcessTransports, type AllInOneOptions, type ConnreqHttpSettings } from './all-in-one.js';
 
 /** `shape` without the variables that mean nothing in one process. */
 function without<S extends EnvShape, K extends keyof S & string>(shape: S, names: readonly K[]): Omit<S, K> {
@@ -27,7 +28,13 @@ const shape = {
   /** An XMPP server for Annex K connection requests; unset: no XMPP worker, and the router never plans XMPP. */
   CONNREQ_XMPP_SERVICE: connreqXmppConfig.schema.shape.CONNREQ_XMPP_SERVICE.optional(),
   CONNREQ_XMPP_PASSWORD: connreqXmppConfig.schema.shape.CONNREQ_XMPP_PASSWORD.optional(),
-  /** Unset: every transport whose worker runs in this process (http, and xmpp with CONNREQ_XMPP_SERVICE). */
+  ...without(connreqStunConfig.schema.shape, ['NODE_ENV', 'NATS_URL', 'REDIS_URL', 'CONNREQ_STUN_HEALTH_PORT', 'CONNREQ_STUN_HEALTH_HOST', 'CONNREQ_STUN_METRICS_PORT', 'CONNREQ_STUN_METRICS_HOST']),
+  /** The TR-111 STUN server and the UDP connection-request worker; `false`: neither runs (nothing on STUN_PORT). */
+  STUN_ENABLED: boolVar().default(true),
+  STUN_PORT: listenPort().default(DEFAULT_STUN_PORT),
+  /** Unset: generated on the first start and kept in the data dir. */
+  STUN_SECRET: connreqStunConfig.schema.shape.STUN_SECRET.optional(),
+  /** Unset: every transport whose worker runs in this process (http, udp unless STUN_ENABLED=false, xmpp with CONNREQ_XMPP_SERVICE). */
   REGISTRY_CONNREQ_TRANSPORTS: registryConfig.schema.shape.REGISTRY_CONNREQ_TRANSPORTS.unwrap().optional(),
   /** SQLite database, generated secrets and NBI tokens. */
   ACS_DATA_DIR: stringVar().default('./data'),
@@ -45,7 +52,7 @@ const schema = z.object(shape).superRefine((config, ctx) => {
   if (config.CONNREQ_XMPP_SERVICE !== undefined && config.CONNREQ_XMPP_PASSWORD === undefined) {
     ctx.addIssue({ code: 'custom', path: ['CONNREQ_XMPP_PASSWORD'], message: 'the ACS\'s XMPP account needs its password with CONNREQ_XMPP_SERVICE' });
   }
-  const running = inProcessTransports(config.CONNREQ_XMPP_SERVICE !== undefined);
+  const running = inProcessTransports({ xmpp: config.CONNREQ_XMPP_SERVICE !== undefined, stun: config.STUN_ENABLED });
   const missing = (config.REGISTRY_CONNREQ_TRANSPORTS ?? []).filter((t) => !running.includes(t));
   if (missing.length > 0) {
     // A command for a transport nobody consumes would wait in the stream and its poke never end.
@@ -69,6 +76,7 @@ export function allInOneOptions(config: AppConfig): Omit<AllInOneOptions, 'logge
     policy: policyFromConfig(config),
     ...(config.REGISTRY_CONNREQ_TRANSPORTS === undefined ? {} : { transports: config.REGISTRY_CONNREQ_TRANSPORTS }),
     ...(config.CONNREQ_XMPP_SERVICE === undefined ? {} : { xmpp: xmppSettings({ ...config, CONNREQ_XMPP_SERVICE: config.CONNREQ_XMPP_SERVICE }) }),
+    ...(config.STUN_ENABLED ? { stun: stunSettings(config) } : {}),
     connreqHttp: workerSettings(config),
     cwmpTls: gatewayTls(config).tls,
     ...(config.NBI_TOKEN_DIR === undefined ? {} : { nbiTokenDir: config.NBI_TOKEN_DIR }),
@@ -79,6 +87,15 @@ export function allInOneOptions(config: AppConfig): Omit<AllInOneOptions, 'logge
       ? { onboarding: { username: config.ACS_ONBOARDING_USERNAME, password: config.ACS_ONBOARDING_PASSWORD } }
       : {}),
   };
+}
+
+/** The in-process STUN server's settings, through connreq-stun's own mapping; the secret comes from the data dir unless set. */
+function stunSettings(config: AppConfig): NonNullable<AllInOneOptions['stun']> {
+  const { secret, ...settings } = stunServiceSettings(
+    { ...config, STUN_SECRET: config.STUN_SECRET ?? '', NODE_ENV: 'production', CONNREQ_STUN_HEALTH_HOST: DEFAULT_HOST, CONNREQ_STUN_METRICS_HOST: DEFAULT_HOST },
+    { hostname: hostname() },
+  );
+  return { ...settings, ...(config.STUN_SECRET === undefined ? {} : { secret }) };
 }
 
 /** The in-process XMPP worker's settings, through connreq-xmpp's own mapping (its password checked present above). */

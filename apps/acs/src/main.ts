@@ -18,6 +18,8 @@ await runMain({
     const lines = [`ACS data dir: ${acs.dataDir}`, `CWMP endpoint: ${acs.cwmpUrl}`, `NBI endpoint:  ${acs.nbiUrl}`];
     if (acs.adminToken !== undefined) lines.push(`NBI admin token (shown once, store it now): ${acs.adminToken}`);
     lines.push(acs.xmpp ? `XMPP connection requests: on, through ${acs.xmpp.server} as ${acs.xmpp.jid}` : 'XMPP connection requests: off (set CONNREQ_XMPP_SERVICE and CONNREQ_XMPP_PASSWORD to turn them on)');
+    // The TR-111 STUN server; UDP connection requests leave from the same socket.
+    lines.push(acs.stun ? `STUN endpoint: udp://${acs.stun.host}:${acs.stun.port}` : 'STUN endpoint: off (STUN_ENABLED=false: no UDP connection requests)');
     if (config.ACS_ONBOARDING_USERNAME !== undefined) lines.push(`Onboarding: any CPE with username "${config.ACS_ONBOARDING_USERNAME}" and ACS_ONBOARDING_PASSWORD is admitted`);
     process.stdout.write(`${lines.join('\n')}\nReady. Ctrl-C to stop.\n`);
     return {

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createSocket } from 'node:dgram';
 import { createFleet } from '@acs/cpe-sim';
+import { decodeStunMessage, encodeBindingRequest } from '@acs/stun';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MAIN, startMain, stopMain } from './support/main-process.js';
 
@@ -23,6 +25,22 @@ describe('npm start (apps/acs dist/main.js)', () => {
       expect(first.lines['NBI endpoint']).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1$/);
       token = first.lines['NBI admin token (shown once, store it now)'] as string;
       expect(token).toBeDefined();
+
+      // The STUN server answers on the printed port.
+      const stun = new URL(first.lines['STUN endpoint'] as string);
+      expect(stun.protocol).toBe('udp:');
+      const socket = createSocket('udp4');
+      const answer = await new Promise<Buffer>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no STUN answer')), 5_000);
+        socket.once('message', (message) => {
+          clearTimeout(timer);
+          resolve(message);
+        });
+        socket.bind(0, '127.0.0.1', () => socket.send(encodeBindingRequest({ legacy: true }), Number(stun.port), stun.hostname));
+      });
+      const local = socket.address();
+      socket.close();
+      expect(decodeStunMessage(answer)).toMatchObject({ kind: 'binding-response', mappedAddress: { address: '127.0.0.1', port: local.port } });
 
       // A first CPE pointed at it without any API call.
       const fleet = createFleet({ acsUrl: cwmpUrl, count: 1, serialPrefix: 'MAIN', username: 'first-cpe', password: 'first-cpe-secret', connectionRequest: false, retry: false });

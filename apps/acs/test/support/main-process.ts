@@ -13,7 +13,7 @@ export interface RunningMain {
 
 /** Starts `node dist/main.js` (what `npm start` runs) and waits for its "Ready." line. */
 export async function startMain(env: Record<string, string>): Promise<RunningMain> {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', STUN_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -32,7 +32,7 @@ export async function startMain(env: Record<string, string>): Promise<RunningMai
     });
   });
   const lines: Record<string, string> = {};
-  for (const m of out.matchAll(/^(CWMP endpoint|NBI endpoint|NBI admin token \(shown once, store it now\)): +(\S+)$/gm)) lines[m[1] as string] = m[2] as string;
+  for (const m of out.matchAll(/^(CWMP endpoint|NBI endpoint|NBI admin token \(shown once, store it now\)|STUN endpoint): +(\S+)$/gm)) lines[m[1] as string] = m[2] as string;
   return { child, output: () => out, lines };
 }
 
