@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import type { SessionResult } from './cpe.js';
-import { createFleet, type FleetModel } from './fleet.js';
+import { createFleet, type FleetModel, type FleetStunStatus } from './fleet.js';
 import { BUNDLED_MODELS, type BundledModelName } from './model/bundled.js';
 import { loadCsvModel } from './model/csv-loader.js';
 import { ModelError } from './model/errors.js';
@@ -31,6 +31,12 @@ function hostPort(value: string): { address: string; port: number } {
 function keepAlive(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < -1) throw new InvalidArgumentError('expected seconds (0 = off, -1 = the CPE\'s choice)');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
   return n;
 }
 
@@ -69,6 +75,16 @@ interface CliOptions {
   xmppTls: boolean;
   xmppKeepAlive?: number;
   xmppLoginConcurrency: number;
+  stun: boolean;
+  stunServer?: { address: string; port: number };
+  stunUsername: string;
+  stunPassword?: string;
+  stunMaxKeepAlive?: number;
+  stunMinKeepAlive?: number;
+  stunKeepAliveMs?: number;
+  stunRfc5389: boolean;
+  stunHost?: string;
+  stunPortBase: number;
   json: boolean;
 }
 
@@ -103,6 +119,16 @@ function program(): Command {
     .option('--xmpp-keep-alive <s>', 'KeepAliveInterval (default -1: every 300 s)', keepAlive)
     .option('--xmpp-login-concurrency <n>', 'XMPP logins in flight at once', positiveInt, 32)
     .option('--no-xmpp', 'ignore XMPP provisioning (no XMPP endpoint)')
+    .option('--stun-server <host:port>', 'enable STUN on every CPE with this server (STUNEnable, STUNServerAddress/Port): UDP connection requests', hostPort)
+    .option('--stun-username <user>', 'STUNUsername; {serial} = the CPE\'s serial number, \'\' = none', '{serial}')
+    .option('--stun-password <pass>', 'STUNPassword (MESSAGE-INTEGRITY key once the server answers 401)')
+    .option('--stun-max-keep-alive <s>', 'STUNMaximumKeepAlivePeriod (-1 = none: every 30 s)', keepAlive)
+    .option('--stun-min-keep-alive <s>', 'STUNMinimumKeepAlivePeriod', nonNegativeInt)
+    .option('--stun-keep-alive-ms <ms>', 'Binding Request period in ms, overriding the two above', positiveInt)
+    .option('--stun-rfc5389', 'send RFC 5389 Binding Requests (magic cookie) instead of RFC 3489 ones', false)
+    .option('--stun-host <addr>', 'bind address of the UDP connection-request sockets (default: --cr-host)')
+    .option('--stun-port-base <port>', 'CPE i binds its UDP socket to port base+i (0 = any free port)', port, 0)
+    .option('--no-stun', 'ignore STUNEnable (no STUN client, no UDP listener)')
     .option('--json', 'print the summary as JSON', false);
 }
 
@@ -111,11 +137,17 @@ function resolveModel(model: string): FleetModel {
   return loadCsvModel(model);
 }
 
-function formatText(s: SessionSummary, o: CliOptions, xmpp: Partial<Record<string, number>> | undefined): string {
+function formatStun(s: FleetStunStatus): string {
+  const cr = Object.entries(s.udpConnectionRequests).map(([k, v]) => `${k} ${v}`).join(', ');
+  return `stun: ${s.bound} bound, ${s.bindingRequests} binding requests (${s.retransmissions} retransmitted, ${s.timeouts} timed out), ${s.bindingResponses} responses, ${s.unauthorized} x 401, ${s.bindingChanges} binding changes; udp connection requests: ${cr}`;
+}
+
+function formatText(s: SessionSummary, o: CliOptions, xmpp: Partial<Record<string, number>> | undefined, stun: FleetStunStatus | undefined): string {
   const list = (r: Partial<Record<string, number>>) =>
     Object.keys(r).length === 0 ? 'none' : Object.entries(r).map(([k, v]) => `${k} x${v}`).join(', ');
   return [
     ...(xmpp ? [`xmpp status at the end: ${list(xmpp)}`] : []),
+    ...(stun ? [formatStun(stun)] : []),
     `acs-sim: ${o.devices} device(s), model ${o.model}, ACS ${o.acsUrl}`,
     `sessions: ${s.ok} ok, ${s.failed} failed, ${s.sessions} total in ${(s.wallMs / 1000).toFixed(2)} s (${s.sessionsPerSecond} sessions/s)`,
     `latency ms: p50 ${s.latencyMs.p50}, p95 ${s.latencyMs.p95}, p99 ${s.latencyMs.p99}, max ${s.latencyMs.max}`,
@@ -163,6 +195,19 @@ async function main(argv: string[]): Promise<number> {
         allowedJabberIds: o.xmppAllowedJids?.split(','),
       },
     },
+    stun: o.stun && {
+      host: o.stunHost,
+      portBase: o.stunPortBase,
+      legacy: !o.stunRfc5389,
+      keepAliveMs: o.stunKeepAliveMs,
+      provision: o.stunServer && {
+        server: o.stunServer,
+        username: o.stunUsername,
+        password: o.stunPassword,
+        maxKeepAliveS: o.stunMaxKeepAlive,
+        minKeepAliveS: o.stunMinKeepAlive,
+      },
+    },
     informIntervalS: o.informInterval,
     periodicInform: timers,
     retry: false,
@@ -185,6 +230,7 @@ async function main(argv: string[]): Promise<number> {
   let results: SessionResult[];
   // Taken before stop(), which logs every CPE out.
   let xmpp: Partial<Record<string, number>> | undefined;
+  let stun: FleetStunStatus | undefined;
   try {
     await fleet.start();
     if (timers) {
@@ -210,13 +256,14 @@ async function main(argv: string[]): Promise<number> {
     if (barTimer) clearInterval(barTimer);
     bar?.stop();
     if (o.xmppServer) xmpp = fleet.xmppStatus();
+    if (o.stunServer) stun = fleet.stunStatus();
     await fleet.stop();
   }
   const summary = fleet.summary(results, Date.now() - started);
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ devices: o.devices, model: o.model, acsUrl: o.acsUrl, ...summary, ...(xmpp ? { xmpp } : {}) })}\n`);
+    process.stdout.write(`${JSON.stringify({ devices: o.devices, model: o.model, acsUrl: o.acsUrl, ...summary, ...(xmpp ? { xmpp } : {}), ...(stun ? { stun } : {}) })}\n`);
   } else {
-    process.stdout.write(`${formatText(summary, o, xmpp)}\n`);
+    process.stdout.write(`${formatText(summary, o, xmpp, stun)}\n`);
   }
   return summary.failed === 0 ? 0 : 2;
 }

@@ -3,7 +3,10 @@ import { execFile, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startProsody } from '@acs/testkit';
+import { encodeUdpConnectionRequest, newUdpConnectionRequestFields } from '@acs/stun';
+import { startStunResponder } from './support/stun-responder.js';
 import { startTestAcs, type TestAcs } from './support/test-acs.js';
+import { waitFor } from './support/wait-for.js';
 
 const run = promisify(execFile);
 const PKG = fileURLToPath(new URL('..', import.meta.url));
@@ -36,7 +39,7 @@ describe('acs-sim CLI', () => {
   it('--help lists the options', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const opt of ['--xmpp-server', '--xmpp-ca', '--xmpp-login-concurrency', '--no-xmpp', '--acs-url', '--devices', '--model', '--username', '--password', '--auth', '--serial-prefix', '--oui', '--product-class', '--concurrency', '--duration', '--sessions', '--inform-interval', '--cr-host', '--cr-port-base', '--json']) {
+    for (const opt of ['--stun-server', '--stun-username', '--stun-password', '--stun-keep-alive-ms', '--stun-rfc5389', '--stun-host', '--stun-port-base', '--no-stun', '--xmpp-server', '--xmpp-ca', '--xmpp-login-concurrency', '--no-xmpp', '--acs-url', '--devices', '--model', '--username', '--password', '--auth', '--serial-prefix', '--oui', '--product-class', '--concurrency', '--duration', '--sessions', '--inform-interval', '--cr-host', '--cr-port-base', '--json']) {
       expect(r.stdout).toContain(opt);
     }
   });
@@ -115,6 +118,34 @@ describe('acs-sim CLI', () => {
       expect(changed.map((x) => x.inform.deviceId.serialNumber).sort()).toEqual(['XMP000001', 'XMP000002']);
     } finally {
       await server.stop();
+    }
+  });
+
+  it('runs a STUN fleet with --stun-server: bindings from --stun-host, a signed UDP request answered, counters in the JSON', async () => {
+    const stun = await startStunResponder();
+    try {
+      const before = acs.sessions.length;
+      const running = cli([
+        '--acs-url', acs.url, '--devices', '2', '--duration', '3', '--inform-interval', '300', '--username', 'fleet', '--password', 'fleet-pw',
+        '--serial-prefix', 'UDP', '--json', '--stun-server', `127.0.0.1:${stun.port}`, '--stun-host', '127.0.0.1', '--stun-keep-alive-ms', '500',
+      ]);
+      // The responder learns each CPE's UDP port from its Binding Requests, as an ACS's STUN server does.
+      await stun.waitForRequests(2, 10_000);
+      const first = stun.requests.find((r) => r.message.username === 'UDP000001')!;
+      expect(first.message.legacy).toBe(true);
+      expect(first.from.address).toBe('127.0.0.1');
+      await stun.send(encodeUdpConnectionRequest({ host: first.from.address, port: first.from.port }, newUdpConnectionRequestFields('cr-UDP000001', Date.now()), 'cr-secret'), first.from);
+      await waitFor(() => acs.sessions.slice(before).some((x) => x.inform.event.some((e) => e.eventCode === '6 CONNECTION REQUEST')), 10_000, () => 'a 6 CONNECTION REQUEST session');
+      const r = await running;
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const s = JSON.parse(r.stdout) as { stun: { bound: number; bindingRequests: number; udpConnectionRequests: Record<string, number> } };
+      expect(s.stun.bound).toBe(2);
+      expect(s.stun.bindingRequests).toBeGreaterThanOrEqual(2);
+      expect(s.stun.udpConnectionRequests).toMatchObject({ accepted: 1, invalid: 0 });
+      expect(new Set(stun.requests.map((x) => x.message.username))).toEqual(new Set(['UDP000001', 'UDP000002']));
+    } finally {
+      await stun.close();
     }
   });
 });

@@ -202,6 +202,24 @@ describe('STUN client (TR-111 Part 2)', () => {
     expect(c.stun!.status).toBe('Bound');
   });
 
+  it('works the same on TR-098 (InternetGatewayDevice.ManagementServer.), and stop() closes the socket', async () => {
+    stun = await startStunResponder();
+    acs = await startTestAcs();
+    const c = makeCpe({ acsUrl: acs.url, model: 'tr098', stun: { keepAliveMs: 20 } });
+    cpe = c;
+    await c.start({ inform: false });
+    provisionStun(c.model, { server: { address: '127.0.0.1', port: stun.port }, username: 'igd' });
+    await waitBound(c);
+    const local = c.stun!.localAddress!;
+    expect(c.model.getValue('InternetGatewayDevice.ManagementServer.UDPConnectionRequestAddress')).toBe(`127.0.0.1:${local.port}`);
+    expect(stun.requests[0]!.message.username).toBe('igd');
+    await c.stop();
+    expect(c.stun!.status).toBe('Disabled');
+    await expectPortFree(local.port);
+    // Published values stay: a stopped CPE is switched off, not reconfigured.
+    expect(c.model.getValue('InternetGatewayDevice.ManagementServer.UDPConnectionRequestAddress')).toBe(`127.0.0.1:${local.port}`);
+  });
+
   it('STUNEnable false closes the socket, stops the keep-alives and clears the published address', async () => {
     const c = await boundCpe({ keepAliveMs: 20 });
     await waitBound(c);
@@ -212,13 +230,7 @@ describe('STUN client (TR-111 Part 2)', () => {
     expect(c.stun!.localAddress).toBeUndefined();
     expect(c.model.getValue(`${MS}UDPConnectionRequestAddress`)).toBe('');
     expect(c.model.getValue(`${MS}NATDetected`)).toBe('false');
-    // The port is free again: the socket is closed.
-    const probe = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      probe.once('error', reject);
-      probe.bind({ port: local.port, address: '127.0.0.1', exclusive: true }, resolve);
-    });
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    await expectPortFree(local.port);
     const sent = c.stun!.counters.bindingRequests;
     // Turned on again, it binds anew.
     c.model.setParameterValues([{ name: `${MS}STUNEnable`, value: 'true', type: 'boolean' }], '');
@@ -234,4 +246,14 @@ async function boundCpeOn(responder: StunResponder, stunOpts: { legacy?: boolean
   await c.start({ inform: false });
   provisionStun(c.model, { server: { address: '127.0.0.1', port: responder.port } });
   return c;
+}
+
+/** The port can be bound again: whoever held it has closed its socket. */
+async function expectPortFree(port: number): Promise<void> {
+  const probe = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.bind({ port, address: '127.0.0.1', exclusive: true }, resolve);
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
