@@ -33,7 +33,7 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function makeFixture(policy: Partial<RegistryPolicy> = {}, extra: Pick<RegistryOptions, 'xmppAccounts' | 'stunCredentials' | 'logger'> = {}): Promise<Fixture> {
+export async function makeFixture(policy: Partial<RegistryPolicy> = {}, extra: Pick<RegistryOptions, 'xmppAccounts' | 'stunCredentials'> & Partial<Pick<RegistryOptions, 'logger'>> = {}): Promise<Fixture> {
   const store = createSqliteDeviceStore({ filename: ':memory:' });
   const bus = createMemoryBus();
   const subjects = createSubjects('test');
@@ -51,9 +51,9 @@ export async function makeFixture(policy: Partial<RegistryPolicy> = {}, extra: P
     secretBox,
     realm: REALM,
     clock: () => now,
-    logger: createLogger({ service: 'registry-test', level: 'silent' }),
     policy,
     ...extra,
+    logger: extra.logger ?? createLogger({ service: 'registry-test', level: 'silent' }),
   });
   return {
     registry,

@@ -42,6 +42,15 @@ export function createStunBindingConsumer(options: StunBindingConsumerOptions): 
   // Bindings of devices deleted or never known, logged once each per process (connreq-stun keeps sending them).
   const unknownLogged = new Set<string>();
   let consumer: BoundedConsumer | undefined;
+  // One device's bindings are written one after the other on this replica: its read-check-write would otherwise let
+  // an older binding that was read first be written last.
+  const perDevice = new Map<string, Promise<unknown>>();
+  const serially = <T>(deviceId: string, work: () => Promise<T>): Promise<T> => {
+    const run = (perDevice.get(deviceId) ?? Promise.resolve()).catch(() => undefined).then(work);
+    perDevice.set(deviceId, run);
+    void run.finally(() => perDevice.get(deviceId) === run && perDevice.delete(deviceId)).catch(() => undefined);
+    return run;
+  };
 
   async function record(event: StunBindingEvent): Promise<'stored' | 'stale' | 'unknown'> {
     const device = await store.getDevice(event.deviceId);
@@ -78,7 +87,7 @@ export function createStunBindingConsumer(options: StunBindingConsumerOptions): 
     // The subject names the device too; one that disagrees with the payload is a publisher's bug, not a binding.
     if (about?.kind !== 'stun.binding' || about.deviceId !== event.deviceId) return reject(`subject ${msg.subject} is not the binding subject of ${event.deviceId}`);
     try {
-      const outcome = await record(event);
+      const outcome = await serially(event.deviceId, () => record(event));
       if (outcome === 'unknown' && !unknownLogged.has(event.deviceId)) {
         if (unknownLogged.size > 10_000) unknownLogged.clear();
         unknownLogged.add(event.deviceId);
