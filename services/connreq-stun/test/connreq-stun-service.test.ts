@@ -8,9 +8,9 @@ import { startNats, startRedis, type NatsServer, type RedisServer } from '@acs/t
 import type { Binding } from '../src/binding-store.js';
 import { stunPasswordFor } from '../src/credentials.js';
 import { createConnreqStunService, type ConnreqStunService } from '../src/service.js';
+import { testSettings, TEST_SECRET } from './support/settings.js';
 import { openUdpPeer, type UdpPeer } from './support/udp-peer.js';
 
-const SECRET = 'test-stun-secret-0123456789';
 const CR = { username: 'cr-user', password: 'cr-pass' };
 
 describe('connreq-stun on NATS and Redis', () => {
@@ -88,16 +88,7 @@ describe('connreq-stun on NATS and Redis', () => {
     await client.flush();
     service = createConnreqStunService(
       { bus, subjects, bindings: bindings(), logger: createLogger({ service: 'connreq-stun-test', level: 'silent' }) },
-      {
-        listen: { host: '127.0.0.1', port: 0 },
-        secret: SECRET,
-        publicServer: { address: 'stun.example.net', port: 3478 },
-        replica: 'stun-a',
-        lookup: { ttlMs: 60_000, negativeTtlMs: 0 },
-        cacheEntries: 10_000,
-        udp: { copies: 3, intervalMs: 20, sessionWaitMs: 1_500, addressMaxAgeMs: 60_000 },
-        worker: { concurrency: 64, minIntervalPerDeviceMs: 0, retry: { baseMs: 50, maxMs: 200 }, ackWaitMs: 30_000 },
-      },
+      testSettings(),
     );
     await service.start();
   }, 60_000);
@@ -164,7 +155,7 @@ describe('connreq-stun on NATS and Redis', () => {
     expect(await bindings().get(deviceId)).toBeNull();
 
     const issued = JSON.parse(Buffer.from((await client.request(subjects.stun.credentialsIssue, { deviceId }, { timeoutMs: 2_000 })).data).toString()) as Record<string, unknown>;
-    expect(issued).toEqual({ username: deviceId, password: stunPasswordFor(SECRET, deviceId), server: { address: 'stun.example.net', port: 3478 } });
+    expect(issued).toEqual({ username: deviceId, password: stunPasswordFor(TEST_SECRET, deviceId), server: { address: 'stun.example.net', port: 3478 } });
     const signed = await cpe.bind(server(), { legacy: true, connectionRequestBinding: true, username: deviceId, password: issued.password as string });
     expect(signed.kind).toBe('binding-response');
     const answer = cpe.received.at(-1)!.message;
