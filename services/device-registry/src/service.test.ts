@@ -56,6 +56,27 @@ describe('createRegistryService', () => {
     expect(await event).toMatchObject({ requestId: 'svc-poke', outcome: 'no_route' });
   });
 
+  it('with udp deployed: STUN credentials wired to connreq-stun, its lookups answered, its bindings stored; without, no STUN credentials', async () => {
+    await start(createMemoryTokenStore(), { transports: ['http', 'udp'] });
+    expect((running as RegistryService).registry.deps.stunCredentials).toBeDefined();
+    const id = deviceIdFromParts('00AA11', 'GW', 'UDP1');
+    const type = await store.createDeviceType({ name: 'svc-stun', connectionRequestPolicy: { stun: {} } }, Date.now());
+    await store.upsertDevice({ id, oui: '00AA11', productClass: 'GW', serialNumber: 'UDP1', deviceTypeId: type.id }, Date.now());
+    const lookup = decodeJson((await bus.request(subjects.registry.stunDevice, { username: id }, { timeoutMs: 5_000 })).data);
+    expect(lookup.ok && lookup.value).toEqual({ deviceId: id, requireAuth: true, maximumKeepAlivePeriod: 120 });
+    const observedAt = new Date().toISOString();
+    await bus.publishDurable(subjects.evt.stunBinding(id), { deviceId: id, host: '127.0.0.1', port: 40001, observedAt, reason: 'new', replica: 'r0' }, { msgId: 'svc-binding' });
+    const deadline = Date.now() + 2_000;
+    while ((await store.getDevice(id))?.connectionRequest.udpConnectionRequestAddress !== '127.0.0.1:40001') {
+      if (Date.now() > deadline) throw new Error('binding not stored');
+      await new Promise((r) => setImmediate(r));
+    }
+    await (running as RegistryService).stop();
+
+    await start(createMemoryTokenStore(), { transports: ['http'] });
+    expect((running as RegistryService).registry.deps.stunCredentials).toBeUndefined();
+  });
+
   it('creates no token when one is configured or already stored, and stops once however often called', async () => {
     const tokens = createMemoryTokenStore();
     const configured = await start(tokens, { adminToken: 'a-configured-admin-token' });
