@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real servers the integration tests start on loopback (see packages/testkit/README.md):
-# nats-server, redis-server, prosody, haproxy, xmllint, openssl, curl, PostgreSQL, a JDK and Maven from apt, FerretDB v1.24.2 built
+# nats-server, redis-server, prosody, haproxy, xmllint, openssl, curl, PostgreSQL, a JDK, Maven, stun-client, nftables and iproute2 from apt, FerretDB v1.24.2 built
 # with Go, mongo-java-server's classpath (scripts/mongo-java-server/pom.xml, resolved by Maven from Maven Central), and
 # SecantusDB's Python server (a PyPI wheel) in a venv.
 # Idempotent and quick when everything is present; runs as root (or through sudo when available).
@@ -24,9 +24,11 @@ fi
 APT_WANTED=(nats-server:nats-server redis-server:redis-server prosody:prosody prosodyctl:prosody
   haproxy:haproxy xmllint:libxml2-utils openssl:openssl curl:curl
   java:default-jdk-headless javac:default-jdk-headless mvn:maven
-  initdb:postgresql postgres:postgresql pg_isready:postgresql)
+  initdb:postgresql postgres:postgresql pg_isready:postgresql
+  stun:stun-client nft:nftables ip:iproute2)
 # javac: mongo-java-server's launcher runs as a single source file, which needs the JDK's compiler, not just a JRE.
 # initdb/postgres/pg_isready: FerretDB's PostgreSQL backend (@acs/testkit's startFerretDbPostgres()).
+# stun: Debian's RFC 3489 client, the independent check of our STUN server; nft, ip: the NAT test's namespaces.
 # Debian puts nats-server and haproxy in /usr/sbin, which a non-root PATH may lack, and PostgreSQL's server
 # binaries in /usr/lib/postgresql/<major>/bin, off PATH (the testkit looks there, the newest major first).
 find_bin() {
