@@ -104,7 +104,7 @@ export interface CpeOptions {
   xmpp?: CpeXmppOptions | false;
   /** false: ignore STUNEnable. Default: a STUN client / UDP listener that opens once STUNEnable is true. */
   stun?: UdpConnectionRequestSettings | false;
-  /** Extra endpoints (UDP...) built by the caller; started and stopped with the CPE. */
+  /** Extra endpoints built by the caller; started and stopped with the CPE. */
   endpoints?: (cpe: { requestConnection(): void }) => ConnectionRequestEndpoint[];
   /** Run PeriodicInformInterval timers (when PeriodicInformEnable is true). Default false. */
   periodicInform?: boolean;
@@ -229,7 +229,7 @@ export function createCpe(opts: CpeOptions): Cpe {
   let httpEndpoint: ConnectionRequestEndpoint | undefined;
   let xmppEndpoint: XmppConnectionRequestEndpoint | undefined;
   let udpEndpoint: UdpConnectionRequestEndpoint | undefined;
-  // One limit for every transport: an ACS poking over HTTP and XMPP at once gets one session.
+  // One limit for every transport: an ACS poking over HTTP, XMPP and UDP at once gets one session.
   const crRateLimit = createRateLimit(opts.connectionRequest ? opts.connectionRequest.rateLimitMs : undefined);
   const crCredentials = () => ({
     username: model.getValue(msName('ConnectionRequestUsername')) ?? '',

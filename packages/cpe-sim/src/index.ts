@@ -42,7 +42,7 @@ export type { LoginSlots } from './login-slots.js';
 export { isAllowedJabberId } from './jabber-id.js';
 export { XmppError } from './errors.js';
 export type { XmppErrorCode } from './errors.js';
-export { createUdpConnectionRequestEndpoint, hostPort } from './udp-connection-request.js';
+export { createUdpConnectionRequestEndpoint, formatHostPort } from './udp-connection-request.js';
 export type {
   UdpConnectionRequestEndpoint,
   UdpConnectionRequestOptions,

@@ -54,7 +54,7 @@ export interface UdpConnectionRequestEndpoint extends ConnectionRequestEndpoint 
   settled(): Promise<void>;
 }
 
-export function hostPort(a: TransportAddress): string {
+export function formatHostPort(a: TransportAddress): string {
   return isIPv6(a.address) ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
@@ -97,7 +97,7 @@ export function createUdpConnectionRequestEndpoint(opts: UdpConnectionRequestOpt
     },
     onBinding(mapped, natDetected) {
       status = 'Bound';
-      url = hostPort(mapped);
+      url = formatHostPort(mapped);
       published = true;
       // The address last: its notification's Inform then carries NATDetected as well when that is notified too.
       set('NATDetected', String(natDetected));
