@@ -65,7 +65,7 @@ async function call(subject: string, payload: object | Uint8Array): Promise<unkn
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 
 describe('device-registry over NATS with MongoDB (FerretDB)', () => {
-  it('announces itself as the acs-registry NATS micro service with its five endpoints', async () => {
+  it('announces itself as the acs-registry NATS micro service with its six endpoints', async () => {
     const info = JSON.parse(new TextDecoder().decode((await clientBus.request('$SRV.INFO.acs-registry', {}, { timeoutMs: 5_000 })).data)) as {
       name: string;
       endpoints: { name: string; subject: string; queue_group: string }[];
@@ -78,9 +78,14 @@ describe('device-registry over NATS with MongoDB (FerretDB)', () => {
         subjects.registry.sessionCpeRequest,
         subjects.registry.sessionNext,
         subjects.registry.sessionResult,
+        subjects.registry.stunDevice,
       ].sort(),
     );
     expect(new Set(info.endpoints.map((e) => e.queue_group))).toEqual(new Set(['acs-registry']));
+  });
+
+  it("answers connreq-stun's lookup of an unknown STUN username with the NOT_FOUND error reply", async () => {
+    expect(await call(subjects.registry.stunDevice, { username: 'nobody-here' })).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'no device nobody-here' } });
   });
 
   it('verifies credentials, records an Inform, turns a task into an RPC and stores its result in Mongo', async () => {
