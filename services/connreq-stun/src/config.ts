@@ -26,7 +26,7 @@ const shape = {
   /** Copies of each UDP connection request (UDP is lossy) and the gap between them. */
   CONNREQ_UDP_COPIES: intVar({ min: 1, max: 10 }).default(3),
   CONNREQ_UDP_COPY_INTERVAL_MS: durationVar({ min: 0 }).default(100),
-  /** Longest wait for the CPE's session in one try (the core retries until the command's deadline). */
+  /** Longest wait for the CPE's session; then `timeout` (and the fallback transport, if any). */
   CONNREQ_UDP_SESSION_WAIT_MS: durationVar({ min: 100 }).default(10_000),
   /** An Inform-reported address older than this, with no live binding, is not tried. */
   CONNREQ_UDP_ADDRESS_MAX_AGE_MS: durationVar({ min: 0 }).default(600_000),

@@ -144,7 +144,9 @@ export function createConnreqStunService(deps: ConnreqStunDeps, settings: Connre
             if (!request.ok) return { ok: false, error: { code: 'INVALID_PAYLOAD', message: request.error.message } };
             const username = stunUsernameFor(request.value.deviceId);
             if (username === null) return { ok: false, error: { code: 'INVALID_PAYLOAD', message: 'device id longer than a STUNUsername (256)' } };
-            return { username, password: stunPasswordFor(settings.secret, username), server: settings.publicServer };
+            // Port 0 (tests, an all-in-one on any free port): the one actually bound.
+            const port = settings.publicServer.port === 0 ? socket.address().port : settings.publicServer.port;
+            return { username, password: stunPasswordFor(settings.secret, username), server: { address: settings.publicServer.address, port } };
           },
         },
         relay.endpoint,

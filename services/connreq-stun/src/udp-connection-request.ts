@@ -12,7 +12,7 @@ export interface UdpConnectionRequestOptions {
   /** Identical copies of each datagram (UDP is lossy; GenieACS sends 3) and the gap between them. */
   readonly copies: number;
   readonly intervalMs: number;
-  /** Longest wait for the session in one try; the core retries (new ts and id) until the deadline. */
+  /** Longest wait for the session; then `timeout`, and the router's next transport gets the rest of the deadline. */
   readonly sessionWaitMs: number;
   /** An address the registry had confirmed longer ago than this, with no live binding, is not tried. */
   readonly addressMaxAgeMs: number;
@@ -38,8 +38,8 @@ function targetOf(command: ConnreqUdpCommand, binding: Awaited<ReturnType<Bindin
 /**
  * The UDP transport's act (Annex G): the signed datagram, several copies, from the STUN socket that holds the
  * CPE's binding (through the replica that learnt it), then waiting for the CPE's `6 CONNECTION REQUEST` session.
- * UDP has no answer, so that session is the outcome: `accepted`, else `timeout` (retryable; a retry is a new
- * request with a new ts and id, which a CPE that already opened its session rate-limits).
+ * UDP has no answer, so that session is the outcome: `accepted`, else `timeout`. A timeout is not retried (the
+ * copies already cover loss, and the CPE may be opening its session): the router's next transport gets the time left.
  */
 export function createUdpConnectionRequest(options: UdpConnectionRequestOptions): Perform<ConnreqUdpCommand> {
   const now = options.now ?? Date.now;
@@ -56,6 +56,6 @@ export function createUdpConnectionRequest(options: UdpConnectionRequestOptions)
     if (sent.note !== undefined) log.warn({ replica: target.replica, note: sent.note }, 'UDP connection request sent from this replica instead');
     const to = `${target.host}:${target.port} (${target.source}${sent.via === undefined ? '' : ` via ${sent.via}`})`;
     if (await started) return { outcome: 'accepted', detail: `session started ${now() - sentAt} ms after the request to ${to}` };
-    return { outcome: 'timeout', detail: `no 6 CONNECTION REQUEST session within ${now() - sentAt} ms of ${options.copies} datagram(s) to ${to}`, retryable: true };
+    return { outcome: 'timeout', detail: `no 6 CONNECTION REQUEST session within ${now() - sentAt} ms of ${options.copies} datagram(s) to ${to}`, retryable: false };
   };
 }

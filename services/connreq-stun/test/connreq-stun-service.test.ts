@@ -156,6 +156,18 @@ describe('connreq-stun on NATS and Redis', () => {
 
     const issued = JSON.parse(Buffer.from((await client.request(subjects.stun.credentialsIssue, { deviceId }, { timeoutMs: 2_000 })).data).toString()) as Record<string, unknown>;
     expect(issued).toEqual({ username: deviceId, password: stunPasswordFor(TEST_SECRET, deviceId), server: { address: 'stun.example.net', port: 3478 } });
+    const otherSubjects = createSubjects(`t${randomUUID().slice(0, 8)}.acs`);
+    const onAnyPort = createConnreqStunService(
+      { bus, subjects: otherSubjects, bindings: bindings(), logger: createLogger({ service: 't', level: 'silent' }) },
+      testSettings({ publicServer: { address: '127.0.0.1', port: 0 }, replica: 'stun-any' }),
+    );
+    await onAnyPort.start();
+    try {
+      const reply = await bus.request(otherSubjects.stun.credentialsIssue, { deviceId }, { timeoutMs: 2_000 });
+      expect((JSON.parse(Buffer.from(reply.data).toString()) as { server: unknown }).server).toEqual({ address: '127.0.0.1', port: onAnyPort.address().port });
+    } finally {
+      await onAnyPort.stop();
+    }
     const signed = await cpe.bind(server(), { legacy: true, connectionRequestBinding: true, username: deviceId, password: issued.password as string });
     expect(signed.kind).toBe('binding-response');
     const answer = cpe.received.at(-1)!.message;
