@@ -19,6 +19,9 @@ export interface UdpConnectionRequestOptions {
   readonly now?: () => number;
 }
 
+/** Devices whose last ts is remembered: more than are poked within any one second. */
+const LAST_TS_ENTRIES = 100_000;
+
 interface Target {
   readonly host: string;
   readonly port: number;
@@ -43,12 +46,23 @@ function targetOf(command: ConnreqUdpCommand, binding: Awaited<ReturnType<Bindin
  */
 export function createUdpConnectionRequest(options: UdpConnectionRequestOptions): Perform<ConnreqUdpCommand> {
   const now = options.now ?? Date.now;
+  // A CPE accepts a new request only with a ts newer than the last it accepted (icwmp's replay rule), so two
+  // pokes to one device within a second would lose the second: ts is kept strictly increasing per device.
+  const lastTs = new Map<string, number>();
+  const nextFields = (deviceId: string, username: string, at: number) => {
+    const fields = newUdpConnectionRequestFields(username, at);
+    const ts = Math.max(fields.ts, (lastTs.get(deviceId) ?? 0) + 1);
+    lastTs.delete(deviceId);
+    lastTs.set(deviceId, ts);
+    if (lastTs.size > LAST_TS_ENTRIES) lastTs.delete(lastTs.keys().next().value!);
+    return { ...fields, ts };
+  };
   return async (command, { signal, deadline, log }): Promise<PerformResult> => {
     const target = targetOf(command, await options.bindings.get(command.deviceId), now(), options.addressMaxAgeMs);
     // No fallback-worthy failure is hidden here: the router's next transport (HTTP) is tried after this one.
     if (typeof target === 'string') return { outcome: 'unreachable', detail: target, retryable: false };
     const sentAt = now();
-    const fields = newUdpConnectionRequestFields(command.credentials.username, sentAt);
+    const fields = nextFields(command.deviceId, command.credentials.username, sentAt);
     const datagram = encodeUdpConnectionRequest(target, fields, command.credentials.password);
     const waitSignal = AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, Math.min(options.sessionWaitMs, deadline - sentAt)))]);
     const started = options.waiter.waitFor(command.deviceId, sentAt, waitSignal);
