@@ -2,7 +2,7 @@
 // distributed stack in one process but on real servers: NATS (JetStream) and Redis from @acs/testkit, the registry
 // (SQLite store, or MongoDB adapter on FerretDB) with its poke router, a gateway, the HTTP connection-request worker,
 // every component on its own NATS connection, and simulated CPEs whose connection-request listeners are on loopback.
-// Run: npm run bench:pokes -- --cpes 50 --pokes 500 --concurrency 20 --store sqlite [--transport xmpp]
+// Run: npm run bench:pokes -- --cpes 50 --pokes 500 --concurrency 20 --store sqlite [--transport xmpp|udp]
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -16,7 +16,7 @@ import { CONNECTION_REQUEST, startPokeStack, type Pending, type PokeStack } from
 
 const STORES = ['sqlite', 'mongo'] as const;
 type StoreKind = (typeof STORES)[number];
-const TRANSPORTS = ['http', 'xmpp'] as const;
+const TRANSPORTS = ['http', 'xmpp', 'udp'] as const;
 type Transport = (typeof TRANSPORTS)[number];
 // The device type's connection-request deadline: a poke that cannot be delivered ends in an event by then.
 const POKE_DEADLINE_MS = 10_000;
@@ -33,7 +33,7 @@ const { values: args } = parseArgs({
     pokes: { type: 'string', default: '500' },
     concurrency: { type: 'string', default: '20' },
     store: { type: 'string', default: 'sqlite' },
-    // xmpp: the profile provisions XMPP on every CPE, and pokes go out over it (HTTP as the router's fallback).
+    // xmpp / udp: the profile provisions XMPP / STUN on every CPE, and pokes go out over it (HTTP as the fallback).
     transport: { type: 'string', default: 'http' },
     // No poke is published after this; those outstanding still end within their own deadlines.
     'max-seconds': { type: 'string', default: '600' },
@@ -170,6 +170,7 @@ async function bench(stack: PokeStack): Promise<{ results: PokeResult[]; wallMs:
       retry: false,
       httpTimeoutMs: 60_000,
       ...(stack.xmpp ? { xmpp: { caFile: stack.xmpp.prosody.caFile } } : { xmpp: false as const }),
+      ...(stack.stun ? { stun: {} } : { stun: false as const }),
     });
     return await runFleet(stack, fleet);
   } finally {
@@ -189,6 +190,18 @@ async function xmppReady(stack: PokeStack, fleet: Fleet): Promise<void> {
   process.stderr.write(`${cpes} CPEs logged in to XMPP and known by their JID in ${Math.round(performance.now() - t0)} ms\n`);
 }
 
+/** Every CPE holding a STUN binding, and every binding known to the registry as the UDP connection-request address. */
+async function stunReady(stack: PokeStack, fleet: Fleet): Promise<void> {
+  const t0 = performance.now();
+  const ids = fleet.cpes.map((cpe) => deviceIdFromParts(cpe.deviceId.oui, cpe.deviceId.productClass, cpe.deviceId.serialNumber));
+  const allKnown = async () => (await Promise.all(ids.map((id) => stack.store.getDevice(id)))).every((d) => Boolean(d?.connectionRequest.udpConnectionRequestAddress));
+  const poll = async () => {
+    while (fleet.stunStatus().bound !== cpes || !(await allKnown())) await new Promise((resolve) => setTimeout(resolve, 250));
+  };
+  await withDeadline('STUN bindings', SETUP_WAIT_MS, poll());
+  process.stderr.write(`${cpes} CPEs bound through STUN and known by their UDP address in ${Math.round(performance.now() - t0)} ms\n`);
+}
+
 async function runFleet(stack: PokeStack, fleet: Fleet): Promise<{ results: PokeResult[]; wallMs: number; bootMs: number }> {
   await fleet.start();
   const bootStart = performance.now();
@@ -198,6 +211,7 @@ async function runFleet(stack: PokeStack, fleet: Fleet): Promise<{ results: Poke
   if (failed.length > 0) throw new Error(`${failed.length}/${cpes} boot sessions failed, first: ${failed[0]?.error?.message ?? 'unknown'}`);
   process.stderr.write(`${cpes} CPEs onboarded in ${Math.round(bootMs)} ms\n`);
   if (stack.xmpp) await xmppReady(stack, fleet);
+  if (stack.stun) await stunReady(stack, fleet);
   process.stderr.write('poking...\n');
 
   const devices = fleet.cpes.map((cpe) => {
@@ -231,7 +245,7 @@ async function runFleet(stack: PokeStack, fleet: Fleet): Promise<{ results: Poke
 }
 
 const machine = `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${process.platform} ${process.arch}`;
-process.stderr.write(`starting NATS, Redis${storeKind === 'mongo' ? ', FerretDB' : ''}${transport === 'xmpp' ? ', Prosody, connreq-xmpp' : ''} and the stack...\n`);
+process.stderr.write(`starting NATS, Redis${storeKind === 'mongo' ? ', FerretDB' : ''}${transport === 'xmpp' ? ', Prosody, connreq-xmpp' : ''}${transport === 'udp' ? ', connreq-stun' : ''} and the stack...\n`);
 // The servers run in process groups of their own, which Ctrl-C does not reach: exiting lets @acs/testkit kill them.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 let exitCode = 0;
@@ -243,7 +257,7 @@ try {
   const accepted = results.filter((r) => r.outcome === 'accepted');
   const via = new Map<string, number>();
   for (const r of accepted) via.set(r.transport ?? '?', (via.get(r.transport ?? '?') ?? 0) + 1);
-  const worker = stack.xmpp ? sampleProcess(stack.xmpp.worker.child.pid) : undefined;
+  const worker = stack.xmpp ? sampleProcess(stack.xmpp.worker.child.pid) : stack.stun ? sampleProcess(stack.stun.worker.child.pid) : undefined;
   const sessions = new Map<string, number>();
   for (const r of accepted) sessions.set(r.session ?? 'missing', (sessions.get(r.session ?? 'missing') ?? 0) + 1);
   const toAccepted = accepted.map((r) => r.acceptedMs as number).sort((a, b) => a - b);
@@ -255,10 +269,10 @@ try {
       `ACS poke benchmark — ${new Date().toISOString()}`,
       `machine: ${machine}`,
       `store: ${storeKind}${storeKind === 'mongo' ? ' (MongoDB adapter on FerretDB, SQLite backend)' : ' (SQLite, in memory)'}; NATS JetStream + Redis; registry + poke router, gateway, connreq-http worker in one process, one NATS connection each`,
-      `transport: ${transport}${stack.xmpp ? ' (Prosody; connreq-xmpp in its own process; the profile provisions XMPP on every CPE; router order xmpp, http)' : ''}`,
+      `transport: ${transport}${stack.xmpp ? ' (Prosody; connreq-xmpp in its own process; the profile provisions XMPP on every CPE; router order xmpp, http)' : ''}${stack.stun ? ' (connreq-stun in its own process; the profile provisions STUN with integrity on every CPE; 3 copies per request; router order udp, http)' : ''}`,
       `CPEs: ${cpes} (compact TR-181 model, onboarded in ${Math.round(bootMs)} ms); pokes: ${results.length} of ${pokes}; at most ${outstanding} outstanding, one per CPE`,
       `outcomes: ${[...counts].map(([k, v]) => `${k} ${v}`).join(', ')}; accepted over ${[...via].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
-      ...(worker ? [`connreq-xmpp process: RSS ${(worker.rssBytes / 2 ** 20).toFixed(0)} MB, CPU ${worker.cpuSeconds.toFixed(1)} s over the whole run (${cpes} CPEs connected)`] : []),
+      ...(worker ? [`${stack.stun ? 'connreq-stun' : 'connreq-xmpp'} process: RSS ${(worker.rssBytes / 2 ** 20).toFixed(0)} MB, CPU ${worker.cpuSeconds.toFixed(1)} s over the whole run (${cpes} CPEs ${stack.stun ? 'bound' : 'connected'})`] : []),
       `sessions after accepted: ${[...sessions].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
       `pokes/s: ${((accepted.length / wallMs) * 1_000).toFixed(1)} accepted per wall second (${(wallMs / 1_000).toFixed(1)} s; a poke is outstanding until its session ended)`,
       '',

@@ -1,6 +1,7 @@
 // The stack the poke benchmark drives: real NATS (JetStream) and Redis (and FerretDB, Prosody when asked) from
 // @acs/testkit; the registry with its poke router, a gateway and the HTTP connection-request worker in this process,
-// each on its own NATS connection; for XMPP, connreq-xmpp as a process of its own (so its CPU and RSS are its own).
+// each on its own NATS connection; for XMPP, connreq-xmpp, and for UDP, connreq-stun as a process of its own (so its
+// CPU and RSS are its own).
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +30,11 @@ export interface Pending {
 
 export interface PokeStackOptions {
   readonly store: 'sqlite' | 'mongo';
-  /** `xmpp`: Prosody, connreq-xmpp, and a device type that provisions XMPP on every CPE (the router tries it first). */
-  readonly transport: 'http' | 'xmpp';
+  /**
+   * `xmpp`: Prosody, connreq-xmpp, and a device type that provisions XMPP on every CPE (the router tries it first).
+   * `udp`: connreq-stun, and a device type that provisions STUN on every CPE (UDP first, HTTP as the fallback).
+   */
+  readonly transport: 'http' | 'xmpp' | 'udp';
   /** The device type's poke deadline. */
   readonly deadlineMs: number;
   readonly logger: Logger;
@@ -45,10 +49,13 @@ export interface PokeStack {
   readonly store: DeviceStore;
   /** With `transport: 'xmpp'`: the server CPEs log in to, and the worker's process. */
   readonly xmpp?: { readonly prosody: ProsodyServer; readonly worker: OwnedProcess };
+  /** With `transport: 'udp'`: connreq-stun's process. */
+  readonly stun?: { readonly worker: OwnedProcess };
   stop(): Promise<void>;
 }
 
 const CONNREQ_XMPP_MAIN = fileURLToPath(new URL('../../services/connreq-xmpp/dist/main.js', import.meta.url));
+const CONNREQ_STUN_MAIN = fileURLToPath(new URL('../../services/connreq-stun/dist/main.js', import.meta.url));
 
 export async function startPokeStack(options: PokeStackOptions): Promise<PokeStack> {
   const { logger } = options;
@@ -79,7 +86,7 @@ export async function startPokeStack(options: PokeStackOptions): Promise<PokeSta
 
     const onboarding = { username: 'bench-onboard', password: randomBytes(12).toString('base64url') };
     const registryBus = await bus('registry');
-    const transports: ConnreqTransport[] = options.transport === 'xmpp' ? ['xmpp', 'http'] : ['http'];
+    const transports: ConnreqTransport[] = options.transport === 'http' ? ['http'] : [options.transport, 'http'];
     const registry = createRegistryService(
       {
         store,
@@ -96,7 +103,9 @@ export async function startPokeStack(options: PokeStackOptions): Promise<PokeSta
     cleanups.push(() => registry.stop());
     const catchAll = (await store.listDeviceTypes()).find((t) => t.catchAll) as DeviceType;
     const xmppPolicy = prosody ? { xmpp: { keepAliveInterval: 300 } } : {};
-    await store.updateDeviceType(catchAll.id, { connectionRequestPolicy: { deadlineMs: options.deadlineMs, transports, ...xmppPolicy } }, Date.now());
+    // Integrity required, as an operator would: every CPE's first Binding Request gets 401.
+    const stunPolicy = options.transport === 'udp' ? { stun: { requireAuth: true, minimumKeepAlivePeriod: 30, maximumKeepAlivePeriod: 60 } } : {};
+    await store.updateDeviceType(catchAll.id, { connectionRequestPolicy: { deadlineMs: options.deadlineMs, transports, ...xmppPolicy, ...stunPolicy } }, Date.now());
 
     // The worker's production defaults, but no per-device spacing: the bench never has two pokes out to one CPE.
     const worker = createConnreqHttpWorker({ bus: await bus('connreq-http'), subjects, logger, ...workerSettings(connreqHttpConfig.load({})), minIntervalPerDeviceMs: 0 });
@@ -104,6 +113,8 @@ export async function startPokeStack(options: PokeStackOptions): Promise<PokeSta
     cleanups.push(() => worker.stop());
     const xmppWorker = prosody ? await startConnreqXmpp(nats.url, prosody, acs) : undefined;
     if (xmppWorker) cleanups.push(() => xmppWorker.stop());
+    const stunWorker = options.transport === 'udp' ? await startConnreqStun(nats.url, redis.url) : undefined;
+    if (stunWorker) cleanups.push(() => stunWorker.stop());
 
     const kv = createRedisKv(redis.url);
     cleanups.push(() => kv.close());
@@ -155,6 +166,7 @@ export async function startPokeStack(options: PokeStackOptions): Promise<PokeSta
       onboarding,
       store,
       ...(prosody && xmppWorker ? { xmpp: { prosody, worker: xmppWorker } } : {}),
+      ...(stunWorker ? { stun: { worker: stunWorker } } : {}),
       stop,
     };
   } catch (err) {
@@ -183,4 +195,26 @@ async function startConnreqXmpp(natsUrl: string, prosody: ProsodyServer, acs: { 
   });
   await waitReady(proc, 'connreq-xmpp', async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok, 60_000);
   return proc;
+}
+
+/** connreq-stun's own main.js on a free loopback port, ready once its /readyz says the socket and the consumer run. */
+export async function startConnreqStun(natsUrl: string, redisUrl: string, env: Record<string, string> = {}): Promise<OwnedProcess & { readonly stunPort: number }> {
+  const [healthPort, stunPort] = await Promise.all([freePort(), freePort()]);
+  const proc = spawnOwned(process.execPath, [CONNREQ_STUN_MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      NATS_URL: natsUrl,
+      REDIS_URL: redisUrl,
+      STUN_HOST: '127.0.0.1',
+      STUN_PORT: String(stunPort),
+      STUN_SECRET: randomBytes(24).toString('base64url'),
+      CONNREQ_UDP_MIN_INTERVAL_MS: '0',
+      CONNREQ_STUN_HEALTH_PORT: String(healthPort),
+      ...env,
+    },
+  });
+  await waitReady(proc, 'connreq-stun', async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok, 60_000);
+  return Object.assign(proc, { stunPort });
 }
