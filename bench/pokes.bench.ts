@@ -63,6 +63,8 @@ interface PokeResult {
   transport?: string;
   acceptedMs?: number;
   sessionStartMs?: number;
+  /** UDP: from the datagram leaving connreq-stun to the session start it saw (its own clock, from the event's detail). */
+  datagramToSessionMs?: number;
   /** After `accepted`: session.started with this requestId seen, not seen, or seen without the requestId. */
   session?: 'started' | 'missing' | 'started_unnamed';
 }
@@ -143,6 +145,8 @@ async function pokeOnce(stack: PokeStack, device: Device): Promise<PokeResult> {
     const { outcome, transport: via } = p.connreq;
     if (outcome !== 'accepted') return { outcome, transport: via };
     const result: PokeResult = { outcome, transport: via, acceptedMs: p.connreq.at - p.t0, session: 'missing' };
+    const udp = via === 'udp' ? /session started (\d+) ms after the request/.exec(p.connreq.detail ?? '') : null;
+    if (udp) result.datagramToSessionMs = Number(udp[1]);
     await until(p, () => p.started !== undefined || p.startedUnnamed === true, SESSION_START_WAIT_MS);
     if (p.started) {
       result.session = 'started';
@@ -280,6 +284,7 @@ try {
       '|---|---|---|---|---|---|',
       line('poke → connreq accepted', toAccepted),
       line('poke → session.started (same requestId)', toSession),
+      ...(transport === 'udp' ? [line('UDP datagram sent → session.started seen by connreq-stun', accepted.filter((r) => r.datagramToSessionMs !== undefined).map((r) => r.datagramToSessionMs as number).sort((a, b) => a - b))] : []),
       '',
     ].join('\n'),
   );

@@ -22,7 +22,7 @@ export const CONNECTION_REQUEST = '6 CONNECTION REQUEST';
 export interface Pending {
   readonly deviceId: string;
   readonly t0: number;
-  connreq?: { at: number; outcome: ConnreqOutcome; transport: ConnreqTransport | 'none' };
+  connreq?: { at: number; outcome: ConnreqOutcome; transport: ConnreqTransport | 'none'; detail?: string };
   started?: { at: number };
   startedUnnamed?: boolean;
   wake?: () => void;
@@ -135,7 +135,7 @@ export async function startPokeStack(options: PokeStackOptions): Promise<PokeSta
         const e = decodePayload(msg.data, parseConnreqEvent);
         const p = e.ok ? pending.get(e.value.requestId) : undefined;
         if (!e.ok || !p || p.connreq) return;
-        p.connreq = { at, outcome: e.value.outcome, transport: e.value.transport };
+        p.connreq = { at, outcome: e.value.outcome, transport: e.value.transport, ...(e.value.detail === undefined ? {} : { detail: e.value.detail }) };
         p.wake?.();
       } else if (kind === 'session.started') {
         const e = decodePayload(msg.data, parseSessionStartedEvent);

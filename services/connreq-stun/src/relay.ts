@@ -15,8 +15,9 @@ export interface Relay {
   /**
    * Sends from the STUN socket of `replica` (ours when undefined or when it is us). A replica that does not answer
    * (gone, or its binding records outlived it) does not stop the request: it leaves from our socket, with a note.
+   * `enough` aborted stops the copies not yet sent (the CPE already answered with its session).
    */
-  send(replica: string | undefined, datagram: Datagram): Promise<{ via?: string; note?: string }>;
+  send(replica: string | undefined, datagram: Datagram, enough?: AbortSignal): Promise<{ via?: string; note?: string }>;
   /** The endpoint other replicas send through: `stun.relay.<this replica>`. */
   readonly endpoint: ServiceEndpoint;
 }
@@ -33,10 +34,11 @@ export interface RelayOptions {
 export function createRelay(options: RelayOptions): Relay {
   const { socket, bus, subjects, replica } = options;
 
-  async function sendLocal(d: Datagram): Promise<number> {
+  async function sendLocal(d: Datagram, enough?: AbortSignal): Promise<number> {
     let sent = 0;
     for (let i = 0; i < d.copies; i++) {
-      if (i > 0 && d.intervalMs > 0) await delay(d.intervalMs);
+      if (i > 0 && d.intervalMs > 0) await delay(d.intervalMs, undefined, enough ? { signal: enough } : {}).catch(() => undefined);
+      if (enough?.aborted) break;
       await new Promise<void>((resolve, reject) => socket.send(d.datagram, d.port, d.host, (err) => (err ? reject(err) : resolve())));
       sent++;
     }
@@ -44,9 +46,9 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   return {
-    async send(owner, d) {
+    async send(owner, d, enough) {
       if (owner === undefined || owner === replica) {
-        await sendLocal(d);
+        await sendLocal(d, enough);
         return {};
       }
       const payload = { host: d.host, port: d.port, datagram: d.datagram.toString('base64'), copies: d.copies, intervalMs: d.intervalMs };

@@ -65,11 +65,17 @@ export function createUdpConnectionRequest(options: UdpConnectionRequestOptions)
     const fields = nextFields(command.deviceId, command.credentials.username, sentAt);
     const datagram = encodeUdpConnectionRequest(target, fields, command.credentials.password);
     const waitSignal = AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, Math.min(options.sessionWaitMs, deadline - sentAt)))]);
-    const started = options.waiter.waitFor(command.deviceId, sentAt, waitSignal);
-    const sent = await options.relay.send(target.replica, { host: target.host, port: target.port, datagram, copies: options.copies, intervalMs: options.intervalMs });
+    // Waiting starts before the first copy leaves: a fast CPE's session must not be missed.
+    const enough = new AbortController();
+    const started = options.waiter.waitFor(command.deviceId, sentAt, waitSignal).then((ok) => {
+      enough.abort();
+      return ok ? now() : null;
+    });
+    const sent = await options.relay.send(target.replica, { host: target.host, port: target.port, datagram, copies: options.copies, intervalMs: options.intervalMs }, enough.signal);
     if (sent.note !== undefined) log.warn({ replica: target.replica, note: sent.note }, 'UDP connection request sent from this replica instead');
     const to = `${target.host}:${target.port} (${target.source}${sent.via === undefined ? '' : ` via ${sent.via}`})`;
-    if (await started) return { outcome: 'accepted', detail: `session started ${now() - sentAt} ms after the request to ${to}` };
+    const startedAt = await started;
+    if (startedAt !== null) return { outcome: 'accepted', detail: `session started ${startedAt - sentAt} ms after the request to ${to}` };
     return { outcome: 'timeout', detail: `no 6 CONNECTION REQUEST session within ${now() - sentAt} ms of ${options.copies} datagram(s) to ${to}`, retryable: false };
   };
 }
