@@ -9,11 +9,13 @@ export {
 } from './tr111.js';
 export { appendMessageIntegrity, messageIntegrity, verifyMessageIntegrity, type IntegrityVariant } from './integrity.js';
 export {
+  BindingResponseCache,
   decodeStunMessage,
   encodeBindingError,
   encodeBindingRequest,
   encodeBindingResponse,
   newTransactionId,
+  readBindingRequest,
   type BindingRequestOptions,
   type StunDatagram,
   type StunMessageKind,

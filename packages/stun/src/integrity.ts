@@ -33,10 +33,11 @@ export function appendMessageIntegrity(message: Buffer, key: string | Buffer, va
 }
 
 /**
- * Which variant's integrity `message` carries for `key`, or `null` when it has none or neither matches. Only a
+ * Which variant's integrity `message` carries for `key`, or `null` when it has none or neither matches (both are
+ * tried, `prefer` first: TR-111 CPEs send RFC 3489 requests, generic clients RFC 5389 ones). Only a
  * FINGERPRINT may follow MESSAGE-INTEGRITY (RFC 5389 §15.4); anything else after it is not covered, so refused.
  */
-export function verifyMessageIntegrity(message: Buffer, key: string | Buffer): IntegrityVariant | null {
+export function verifyMessageIntegrity(message: Buffer, key: string | Buffer, prefer: IntegrityVariant = 'rfc5389'): IntegrityVariant | null {
   const attributes = rawAttributes(message);
   if (attributes === null) return null;
   const index = attributes.findIndex((a) => a.type === ATTR_MESSAGE_INTEGRITY);
@@ -45,7 +46,8 @@ export function verifyMessageIntegrity(message: Buffer, key: string | Buffer): I
   if (attributes.slice(index + 1).some((a) => a.type !== ATTR_FINGERPRINT)) return null;
   const expected = message.subarray(mi.offset + 4, mi.offset + INTEGRITY_LENGTH);
   const prefix = message.subarray(0, mi.offset);
-  for (const variant of ['rfc5389', 'rfc3489'] as const) {
+  // The variant the message's format suggests first: a wrong guess costs a second HMAC, not a refusal.
+  for (const variant of prefer === 'rfc5389' ? (['rfc5389', 'rfc3489'] as const) : (['rfc3489', 'rfc5389'] as const)) {
     if (timingSafeEqual(messageIntegrity(prefix, key, variant), expected)) return variant;
   }
   return null;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { appendMessageIntegrity, verifyMessageIntegrity } from './integrity.js';
-import { decodeStunMessage, encodeBindingError, encodeBindingRequest, encodeBindingResponse, newTransactionId } from './message.js';
+import { BindingResponseCache, decodeStunMessage, encodeBindingError, encodeBindingRequest, encodeBindingResponse, newTransactionId, readBindingRequest } from './message.js';
 
 // RFC 5769 §2.1: a Binding Request with USERNAME, MESSAGE-INTEGRITY (RFC 5389 input) and FINGERPRINT.
 const RFC5769_REQUEST = Buffer.from(
@@ -90,5 +90,46 @@ describe('responses', () => {
   it('refuse to report what is not an IP address', () => {
     const request = decodeStunMessage(encodeBindingRequest())!;
     expect(() => encodeBindingResponse(request, { address: 'example.net', port: 1 })).toThrow(TypeError);
+  });
+});
+
+describe('BindingResponseCache', () => {
+  it.each([
+    [true, '10.0.0.9'],
+    [false, '198.51.100.7'],
+    [false, '2001:db8::7'],
+  ])('answers exactly as encodeBindingResponse does (legacy %s, %s), for every transaction', (legacy, address) => {
+    const cache = new BindingResponseCache(10);
+    for (let i = 0; i < 3; i++) {
+      const request = decodeStunMessage(encodeBindingRequest({ legacy }))!;
+      expect(cache.encode(request, { address, port: 40_123 }).equals(encodeBindingResponse(request, { address, port: 40_123 }))).toBe(true);
+    }
+  });
+
+  it('keeps at most its bound of addresses', () => {
+    const cache = new BindingResponseCache(2);
+    const request = decodeStunMessage(encodeBindingRequest({ legacy: true }))!;
+    for (const port of [1, 2, 3, 1]) expect(decodeStunMessage(cache.encode(request, { address: '10.0.0.1', port }))?.mappedAddress?.port).toBe(port);
+  });
+});
+
+describe('readBindingRequest', () => {
+  it.each([
+    [{ legacy: true, connectionRequestBinding: true, bindingChange: true, username: 'cpe-1' }],
+    [{ connectionRequestBinding: true, username: 'cpe-1', password: 'pw' }],
+    [{ legacy: true }],
+  ])('reads what decodeStunMessage reads from a Binding Request (%j)', (options) => {
+    const request = encodeBindingRequest(options);
+    const fast = readBindingRequest(request);
+    const full = decodeStunMessage(request)!;
+    expect(fast).toEqual({ ...full, transactionId: fast?.transactionId });
+    expect(fast?.transactionId.equals(full.transactionId)).toBe(true);
+  });
+
+  it('refuses answers, junk and truncated requests', () => {
+    const request = decodeStunMessage(encodeBindingRequest())!;
+    expect(readBindingRequest(encodeBindingResponse(request, { address: '10.0.0.1', port: 1 }))).toBeNull();
+    expect(readBindingRequest(Buffer.from('GET / HTTP/1.1\r\n\r\n'))).toBeNull();
+    expect(readBindingRequest(encodeBindingRequest({ username: 'abc' }).subarray(0, 24))).toBeNull();
   });
 });

@@ -6,6 +6,7 @@ import {
   ATTR_BINDING_CHANGE,
   ATTR_CONNECTION_REQUEST_BINDING,
   ATTR_ERROR_CODE,
+  ATTR_MESSAGE_INTEGRITY,
   BINDING_ERROR_RESPONSE,
   BINDING_REQUEST,
   BINDING_RESPONSE,
@@ -90,9 +91,40 @@ export function decodeStunMessage(buf: Buffer): StunDatagram | null {
     ...(username === undefined || username === '' ? {} : { username }),
     connectionRequestBinding: has(ATTR_CONNECTION_REQUEST_BINDING),
     bindingChange: has(ATTR_BINDING_CHANGE),
-    hasIntegrity: has(0x0008),
+    hasIntegrity: has(ATTR_MESSAGE_INTEGRITY),
     ...(mapped === undefined ? {} : { mappedAddress: mapped }),
     ...(errorCode === undefined ? {} : { errorCode }),
+  };
+}
+
+/**
+ * A Binding Request as the STUN server needs it, read from the TLV walk alone: type, transaction id, USERNAME and
+ * which attributes are present. A request carries no value the codec is needed for (no addresses, no error), and
+ * on the server's hot path the codec's decode would be a quarter of a keep-alive's cost; answers, which carry
+ * addresses, are decoded by the codec (`decodeStunMessage`). `null`: not a well-formed Binding Request.
+ */
+export function readBindingRequest(buf: Buffer): StunDatagram | null {
+  if (!isStunHeader(buf) || buf.readUInt16BE(0) !== BINDING_REQUEST) return null;
+  const raw = rawAttributes(buf);
+  if (raw === null) return null;
+  let username: string | undefined;
+  let connectionRequestBinding = false;
+  let bindingChange = false;
+  let hasIntegrity = false;
+  for (const a of raw) {
+    if (a.type === ATTR_USERNAME) username = buf.toString('utf8', a.offset + 4, a.offset + 4 + a.length).replace(/[ \0]+$/, '');
+    else if (a.type === ATTR_CONNECTION_REQUEST_BINDING) connectionRequestBinding = true;
+    else if (a.type === ATTR_BINDING_CHANGE) bindingChange = true;
+    else if (a.type === ATTR_MESSAGE_INTEGRITY) hasIntegrity = true;
+  }
+  return {
+    kind: 'binding-request',
+    transactionId: buf.subarray(4, HEADER_LENGTH),
+    legacy: buf.readUInt32BE(4) !== MAGIC_COOKIE,
+    ...(username === undefined || username === '' ? {} : { username }),
+    connectionRequestBinding,
+    bindingChange,
+    hasIntegrity,
   };
 }
 
@@ -114,6 +146,32 @@ export function encodeBindingResponse(request: Pick<StunDatagram, 'transactionId
   if (!request.legacy) message.addAttribute(ATTR_XOR_MAPPED_ADDRESS, observed.address, observed.port);
   message.addAttribute(ATTR_MAPPED_ADDRESS, observed.address, observed.port);
   return encodeWithTransaction(message, request.transactionId);
+}
+
+/**
+ * `encodeBindingResponse` with the encoded answer per observed address kept (bounded; oldest out first): a CPE's
+ * keep-alives come from one address, and only the transaction id differs between their answers. The codec's encode
+ * is most of a keep-alive's cost. XOR-MAPPED-ADDRESS of IPv4 depends on the cookie only, so those are kept too; an
+ * IPv6 one depends on the transaction id and is encoded each time.
+ */
+export class BindingResponseCache {
+  readonly #templates = new Map<string, Buffer>();
+  constructor(private readonly maxEntries: number) {}
+
+  encode(request: Pick<StunDatagram, 'transactionId' | 'legacy'>, observed: TransportAddress): Buffer {
+    if (!request.legacy && isIP(observed.address) === 6) return encodeBindingResponse(request, observed);
+    const key = `${request.legacy ? 'L' : 'M'}${observed.address}|${observed.port}`;
+    let template = this.#templates.get(key);
+    if (template === undefined) {
+      template = encodeBindingResponse({ legacy: request.legacy, transactionId: request.transactionId }, observed);
+      this.#templates.set(key, template);
+      if (this.#templates.size > this.maxEntries) this.#templates.delete(this.#templates.keys().next().value!);
+    }
+    const out = Buffer.allocUnsafe(template.length);
+    template.copy(out);
+    request.transactionId.copy(out, 4, 0, 16);
+    return out;
+  }
 }
 
 /** A Binding Error Response (e.g. 401 Unauthorized: the CPE retries with USERNAME and MESSAGE-INTEGRITY). */
