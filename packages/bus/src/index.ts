@@ -37,3 +37,4 @@ export type { NatsBusOptions } from './nats-bus.js';
 export { deadLetter } from './dead-letter.js';
 export { consumeBounded } from './bounded-consumer.js';
 export type { BoundedConsumeOptions, BoundedConsumer, BoundedDelivery, BoundedHandler } from './bounded-consumer.js';
+export { Semaphore } from './semaphore.js';

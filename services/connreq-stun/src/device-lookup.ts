@@ -21,11 +21,21 @@ export interface DeviceLookupOptions {
   readonly timeoutMs: number;
   /** Entries kept; the oldest go first. */
   readonly maxEntries: number;
+  /**
+   * Lookups in flight at once. Beyond it `get` fails at once (`DeviceLookupBusyError`): after a restart a million
+   * CPEs' keep-alives must not become a million concurrent registry requests; they are answered, and recorded on a
+   * later keep-alive. A failed lookup is not asked again for `negativeTtlMs` either.
+   */
+  readonly maxInFlight?: number;
   readonly now?: () => number;
 }
 
 export class DeviceLookupError extends Error {
-  readonly code = 'STUN_LOOKUP_FAILED';
+  readonly code: string = 'STUN_LOOKUP_FAILED';
+}
+
+export class DeviceLookupBusyError extends DeviceLookupError {
+  override readonly code = 'STUN_LOOKUP_BUSY';
 }
 
 /** `registry.stun.device` behind a bounded in-process cache (a CPE sends a keep-alive every few tens of seconds). */
@@ -33,6 +43,8 @@ export function createDeviceLookup(options: DeviceLookupOptions): DeviceLookup {
   const now = options.now ?? Date.now;
   const cache = new Map<string, { value: StunDevice; until: number }>();
   const pending = new Map<string, Promise<StunDevice>>();
+  const failed = new Map<string, { error: DeviceLookupError; until: number }>();
+  const maxInFlight = options.maxInFlight ?? 256;
 
   function remember(username: string, value: StunDevice): void {
     cache.delete(username);
@@ -67,11 +79,23 @@ export function createDeviceLookup(options: DeviceLookupOptions): DeviceLookup {
       if (hit !== undefined) return Promise.resolve(hit);
       const inFlight = pending.get(username);
       if (inFlight) return inFlight;
+      const recent = failed.get(username);
+      if (recent !== undefined && recent.until > now()) return Promise.reject(recent.error);
+      if (pending.size >= maxInFlight) return Promise.reject(new DeviceLookupBusyError(`${pending.size} registry lookups in flight`));
       const request = ask(username)
-        .then((value) => {
-          remember(username, value);
-          return value;
-        })
+        .then(
+          (value) => {
+            failed.delete(username);
+            remember(username, value);
+            return value;
+          },
+          (err: unknown) => {
+            const error = err instanceof DeviceLookupError ? err : new DeviceLookupError(String(err), { cause: err });
+            failed.set(username, { error, until: now() + Math.max(1_000, options.negativeTtlMs) });
+            if (failed.size > options.maxEntries) failed.delete(failed.keys().next().value!);
+            throw error;
+          },
+        )
         .finally(() => pending.delete(username));
       pending.set(username, request);
       return request;

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { Bus, ServiceHandle } from '@acs/bus';
+import { Semaphore, type Bus, type ServiceHandle } from '@acs/bus';
 import { createConnreqWorker, type ConnreqWorker } from '@acs/connreq-worker';
 import { QUEUE_GROUPS, parseConnreqUdpCommand, parseStunCredentialsRequest, decodePayload, type StunBindingEvent, type Subjects } from '@acs/contracts';
 import type { SessionStore } from '@acs/kv';
@@ -81,8 +81,12 @@ function bindingEvent(deviceId: string, change: BindingChange): StunBindingEvent
  */
 export function createConnreqStunService(deps: ConnreqStunDeps, settings: ConnreqStunSettings): ConnreqStunService {
   const { bus, subjects, logger } = deps;
-  const socket: Socket = createSocket({ type: isIPv6(settings.listen.host) ? 'udp6' : 'udp4', reuseAddr: false });
+  // A large receive buffer absorbs keep-alive bursts (the kernel caps it at net.core.rmem_max).
+  const socket: Socket = createSocket({ type: isIPv6(settings.listen.host) ? 'udp6' : 'udp4', reuseAddr: false, recvBufferSize: 8 * 2 ** 20, sendBufferSize: 2 * 2 ** 20 });
   const bindings = createBindingStore({ store: deps.bindings, replica: settings.replica, maxEntries: settings.cacheEntries });
+  // Announcements wait for a slot: a burst of new bindings (a restart, a NAT box rebooting) must not queue a
+  // thousand JetStream publishes ahead of the registry lookups on the same connection. None is dropped.
+  const announcing = new Semaphore(64);
   const lookup = createDeviceLookup({ bus, subjects, ...settings.lookup, timeoutMs: settings.lookup.timeoutMs ?? 2_000, maxEntries: settings.cacheEntries });
   const server = createStunServer({
     socket,
@@ -90,11 +94,16 @@ export function createConnreqStunService(deps: ConnreqStunDeps, settings: Connre
     bindings,
     secret: settings.secret,
     logger,
+    cacheEntries: settings.cacheEntries,
     onChange(deviceId, change) {
       const event = bindingEvent(deviceId, change);
       logger.info({ deviceId, host: event.host, port: event.port, reason: event.reason }, 'STUN binding');
       const msgId = `stun:${deviceId}:${event.host}:${event.port}:${change.binding.firstSeenAt}`;
-      bus.publishDurable(subjects.evt.stunBinding(deviceId), event, { msgId }).catch((err: unknown) => logger.warn({ err, deviceId }, 'STUN binding event not published'));
+      void announcing
+        .acquire()
+        .then(() => bus.publishDurable(subjects.evt.stunBinding(deviceId), event, { msgId }))
+        .catch((err: unknown) => logger.warn({ err, deviceId }, 'STUN binding event not published'))
+        .finally(() => announcing.release());
     },
   });
   const relay = createRelay({ socket, bus, subjects, replica: settings.replica, timeoutMs: 1_000 });

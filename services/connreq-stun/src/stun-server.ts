@@ -1,9 +1,9 @@
 import type { Socket, RemoteInfo } from 'node:dgram';
-import { appendMessageIntegrity, decodeStunMessage, encodeBindingError, encodeBindingResponse, verifyMessageIntegrity, type StunDatagram } from '@acs/stun';
+import { appendMessageIntegrity, BindingResponseCache, encodeBindingError, readBindingRequest, verifyMessageIntegrity, type StunDatagram } from '@acs/stun';
 import type { Logger } from '@acs/telemetry';
 import { bindingTtlMs, type BindingChange, type BindingStore } from './binding-store.js';
 import { stunPasswordFor } from './credentials.js';
-import type { DeviceLookup, StunDevice } from './device-lookup.js';
+import { DeviceLookupBusyError, type DeviceLookup, type StunDevice } from './device-lookup.js';
 
 /** What the STUN server did with the datagrams it received (the benchmark and the tests read these). */
 export interface StunServerCounters {
@@ -27,6 +27,8 @@ export interface StunServerOptions {
   /** A binding appeared or moved: announce it (the registry stores it as the UDP connection-request address). */
   readonly onChange: (deviceId: string, change: BindingChange) => void;
   readonly logger: Logger;
+  /** Addresses whose encoded answer, and usernames whose derived password, are kept in process. */
+  readonly cacheEntries: number;
 }
 
 export interface StunServer {
@@ -34,17 +36,29 @@ export interface StunServer {
   readonly counters: Readonly<StunServerCounters>;
 }
 
-type Verdict = { readonly kind: 'answer'; readonly record: StunDevice | 'authenticated' } | { readonly kind: 'unauthorized' };
+type Verdict = { readonly kind: 'answer'; readonly record: StunDevice } | { readonly kind: 'unauthorized' };
 
 /**
- * TR-111's STUN server. Every Binding Request gets its mapped address; one with a STUN username is checked: valid
- * MESSAGE-INTEGRITY (key derived from the username) always counts, a bad one gets 401, and none gets 401 when the
- * device's type requires integrity. Bindings are recorded only from requests with CONNECTION-REQUEST-BINDING.
+ * TR-111's STUN server. Every Binding Request gets its mapped address; one with a STUN username is checked: a bad
+ * MESSAGE-INTEGRITY (key derived from the username) gets 401, and none gets 401 when the device's type requires
+ * integrity. Bindings are recorded only from requests with CONNECTION-REQUEST-BINDING of devices the registry knows.
  * The answer goes out before the kv write: a keep-alive's round trip does not wait for Redis.
  */
 export function createStunServer(options: StunServerOptions): StunServer {
   const { socket, lookup, bindings, secret, logger } = options;
   const counters: StunServerCounters = { requests: 0, ignored: 0, unauthorized: 0, recorded: 0, changes: 0, failures: 0 };
+  const responses = new BindingResponseCache(options.cacheEntries);
+  // An HMAC-SHA256 per keep-alive would be a third of its cost: a username's password is derived once.
+  const passwords = new Map<string, string>();
+  const passwordOf = (username: string): string => {
+    let password = passwords.get(username);
+    if (password === undefined) {
+      password = stunPasswordFor(secret, username);
+      passwords.set(username, password);
+      if (passwords.size > options.cacheEntries) passwords.delete(passwords.keys().next().value!);
+    }
+    return password;
+  };
   let lastFailureLog = 0;
 
   const fail = (err: unknown, context: object, what: string) => {
@@ -59,7 +73,8 @@ export function createStunServer(options: StunServerOptions): StunServer {
   function verdict(request: StunDatagram, message: Buffer, username: string, device: StunDevice): Verdict {
     if (username === '') return { kind: 'answer', record: null };
     if (request.hasIntegrity) {
-      return verifyMessageIntegrity(message, stunPasswordFor(secret, username)) === null ? { kind: 'unauthorized' } : { kind: 'answer', record: device ?? 'authenticated' };
+      const valid = verifyMessageIntegrity(message, passwordOf(username), request.legacy ? 'rfc3489' : 'rfc5389') !== null;
+      return valid ? { kind: 'answer', record: device } : { kind: 'unauthorized' };
     }
     if (device?.requireAuth === true) return { kind: 'unauthorized' };
     return { kind: 'answer', record: device };
@@ -72,14 +87,14 @@ export function createStunServer(options: StunServerOptions): StunServer {
       socket.send(encodeBindingError(request, 401, 'Unauthorized'), from.port, from.address);
       return;
     }
-    let response = encodeBindingResponse(request, { address: from.address, port: from.port });
+    let response = responses.encode(request, from);
     // RFC 3489 §11.2.8 / RFC 5389 §10.1.2: a response to a request with integrity carries integrity too.
-    if (request.hasIntegrity) response = appendMessageIntegrity(response, stunPasswordFor(secret, username), request.legacy ? 'rfc3489' : 'rfc5389');
+    if (request.hasIntegrity) response = appendMessageIntegrity(response, passwordOf(username), request.legacy ? 'rfc3489' : 'rfc5389');
     socket.send(response, from.port, from.address);
-    // A valid integrity proves the username is one we issued, even while the registry cannot be asked.
+    // Only bindings of devices the registry knows are recorded (a lookup that failed: a later keep-alive's job).
     if (!request.connectionRequestBinding || v.record === null) return;
-    const ttlMs = bindingTtlMs(v.record === 'authenticated' ? -1 : v.record.maximumKeepAlivePeriod);
-    const deviceId = v.record === 'authenticated' ? username : v.record.deviceId;
+    const ttlMs = bindingTtlMs(v.record.maximumKeepAlivePeriod);
+    const deviceId = v.record.deviceId;
     bindings.observe(deviceId, { host: from.address, port: from.port, bindingChange: request.bindingChange }, ttlMs).then(
       (change) => {
         counters.recorded++;
@@ -95,8 +110,8 @@ export function createStunServer(options: StunServerOptions): StunServer {
     counters,
     handle(message, from) {
       counters.requests++;
-      const request = decodeStunMessage(message);
-      if (request === null || request.kind !== 'binding-request') {
+      const request = readBindingRequest(message);
+      if (request === null) {
         counters.ignored++;
         return;
       }
@@ -113,7 +128,9 @@ export function createStunServer(options: StunServerOptions): StunServer {
       lookup.get(username).then(
         (device) => reply(request, message, from, username, device),
         (err: unknown) => {
-          fail(err, { username }, 'STUN device lookup failed');
+          // Busy is load shedding, not a failure worth a log line.
+          if (err instanceof DeviceLookupBusyError) counters.failures++;
+          else fail(err, { username }, 'STUN device lookup failed');
           reply(request, message, from, username, null);
         },
       );
