@@ -198,9 +198,9 @@ async function startConnreqXmpp(natsUrl: string, prosody: ProsodyServer, acs: { 
 }
 
 /** connreq-stun's own main.js on a free loopback port, ready once its /readyz says the socket and the consumer run. */
-export async function startConnreqStun(natsUrl: string, redisUrl: string, env: Record<string, string> = {}): Promise<OwnedProcess & { readonly stunPort: number }> {
+export async function startConnreqStun(natsUrl: string, redisUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<OwnedProcess & { readonly stunPort: number }> {
   const [healthPort, stunPort] = await Promise.all([freePort(), freePort()]);
-  const proc = spawnOwned(process.execPath, [CONNREQ_STUN_MAIN], {
+  const proc = spawnOwned(process.execPath, [...nodeArgs, CONNREQ_STUN_MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
