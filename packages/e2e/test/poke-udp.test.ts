@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { createNatsBus, type Bus, type Subscription } from '@acs/bus';
+import { createNatsBus, type Bus } from '@acs/bus';
 import { createConnreqHttpWorker, type ConnreqHttpWorker } from '@acs/connreq-http';
 import { createConnreqStunService, type Binding, type ConnreqStunService } from '@acs/connreq-stun';
-import { createSubjects, decodePayload, deviceIdFromParts, parseConnreqEvent, parseSessionStartedEvent, type ConnreqEvent, type SessionStartedEvent } from '@acs/contracts';
+import { createSubjects, deviceIdFromParts, type ConnreqEvent } from '@acs/contracts';
 import { createFleet, type Cpe, type Fleet } from '@acs/cpe-sim';
-import { BusRegistryClient, createGatewayService, DEFAULT_SETTINGS, type GatewayService } from '@acs/cwmp-gateway';
+import type { GatewayService } from '@acs/cwmp-gateway';
 import { createMemoryTokenStore, createRegistryService, createSecretBox, type DeviceStore, type DeviceType, type RegistryService } from '@acs/device-registry';
 import { createSqliteDeviceStore } from '@acs/device-registry/sqlite';
 import { createRedisKv, type Kv, type SessionStore } from '@acs/kv';
@@ -13,6 +13,7 @@ import { encodeUdpConnectionRequest, newUdpConnectionRequestFields } from '@acs/
 import { createLogger } from '@acs/telemetry';
 import { startNats, startRedis, type NatsServer, type RedisServer } from '@acs/testkit';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startBusGateway, watchPokeEvents, type PokeEvents } from './support/poke-events.js';
 import { waitFor } from './support/poll.js';
 
 // UDP connection requests (Annex G) through the ACS's own TR-111 STUN server, end to end on real NATS and Redis:
@@ -38,10 +39,9 @@ describe('end to end: UDP connection requests through the ACS’s STUN server (T
   let gateway: GatewayService;
   let kv: Kv;
   let stunKv: Kv;
-  let events: Subscription;
+  let pokeEvents: PokeEvents;
+  let cwmpUrl: string;
   let sender: Socket;
-  const connreqEvents = new Map<string, ConnreqEvent>();
-  const started: SessionStartedEvent[] = [];
   const fleets: Fleet[] = [];
   let tr181: Fleet;
   let tr098: Fleet;
@@ -53,12 +53,12 @@ describe('end to end: UDP connection requests through the ACS’s STUN server (T
   };
   const idOf = (cpe: Cpe) => deviceIdFromParts(cpe.deviceId.oui, cpe.deviceId.productClass, cpe.deviceId.serialNumber);
   const udpAddressOf = async (cpe: Cpe) => (await store.getDevice(idOf(cpe)))?.connectionRequest.udpConnectionRequestAddress ?? undefined;
-  const sessionsOf = (cpe: Cpe) => started.filter((s) => s.deviceId === idOf(cpe) && s.eventCodes.includes(CONNECTION_REQUEST)).length;
+  const sessionsOf = (cpe: Cpe) => pokeEvents.started.filter((s) => s.deviceId === idOf(cpe) && s.eventCodes.includes(CONNECTION_REQUEST)).length;
 
   async function poke(deviceId: string): Promise<{ requestId: string; event: ConnreqEvent }> {
     const requestId = randomUUID();
     await buses[0]?.publishDurable(subjects.cmd.poke, { deviceId, requestId }, { msgId: requestId });
-    const event = await waitFor(`the connreq event of ${requestId}`, async () => connreqEvents.get(requestId), DEADLINE_MS + 15_000);
+    const event = await waitFor(`the connreq event of ${requestId}`, async () => pokeEvents.connreq.get(requestId), DEADLINE_MS + 15_000);
     return { requestId, event };
   }
 
@@ -105,25 +105,8 @@ describe('end to end: UDP connection requests through the ACS’s STUN server (T
     await stun.start();
 
     kv = createRedisKv(redis.url);
-    const gatewayBus = await bus('gateway');
-    gateway = createGatewayService(
-      { kv, bus: gatewayBus, subjects, logger, registry: new BusRegistryClient({ bus: gatewayBus, subjects, timeoutMs: 15_000 }) },
-      { gateway: { ...DEFAULT_SETTINGS, nonceSecret: randomBytes(32).toString('base64url') }, listen: { host: '127.0.0.1', port: 0 } },
-    );
-    const cwmpUrl = (await gateway.start()).url;
-
-    const watcher = await bus('watcher');
-    events = watcher.subscribe(subjects.evt.all, (msg) => {
-      const kind = subjects.parse(msg.subject)?.kind;
-      if (kind === 'connreq') {
-        const e = decodePayload(msg.data, parseConnreqEvent);
-        if (e.ok) connreqEvents.set(e.value.requestId, e.value);
-      } else if (kind === 'session.started') {
-        const e = decodePayload(msg.data, parseSessionStartedEvent);
-        if (e.ok) started.push(e.value);
-      }
-    });
-    await watcher.flush();
+    ({ gateway, cwmpUrl } = await startBusGateway({ bus: await bus('gateway'), kv, subjects, logger }));
+    pokeEvents = await watchPokeEvents(await bus('watcher'), subjects);
     sender = createSocket('udp4');
     await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve));
 
@@ -152,7 +135,7 @@ describe('end to end: UDP connection requests through the ACS’s STUN server (T
   afterAll(async () => {
     await Promise.all(fleets.map((f) => f.stop()));
     sender?.close();
-    await events?.unsubscribe();
+    await pokeEvents?.stop();
     await gateway?.stop();
     await stun?.stop();
     await httpWorker?.stop();
@@ -200,7 +183,7 @@ describe('end to end: UDP connection requests through the ACS’s STUN server (T
     expect(results.filter((r) => r.event.outcome !== 'accepted').map((r) => r.event)).toEqual([]);
     expect(new Set(results.map((r) => r.event.transport))).toEqual(new Set(['udp']));
     const ids = new Set(results.map((r) => r.requestId));
-    const answered = () => started.filter((s) => s.requestId !== undefined && ids.has(s.requestId) && s.eventCodes.includes(CONNECTION_REQUEST)).length;
+    const answered = () => pokeEvents.started.filter((s) => s.requestId !== undefined && ids.has(s.requestId) && s.eventCodes.includes(CONNECTION_REQUEST)).length;
     await waitFor('a 6 CONNECTION REQUEST session for every poke', async () => (answered() === ids.size ? true : undefined), 60_000);
     // Three copies of each request reached its CPE; the repeats were ignored as duplicates.
     const udp = fleets.map((f) => f.stunStatus().udpConnectionRequests);

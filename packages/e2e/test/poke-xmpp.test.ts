@@ -1,17 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createNatsBus, type Bus, type Subscription } from '@acs/bus';
+import { createNatsBus, type Bus } from '@acs/bus';
 import { createConnreqHttpWorker, type ConnreqHttpWorker } from '@acs/connreq-http';
 import { createConnreqXmppService, parseXmppService, type ConnreqXmppService } from '@acs/connreq-xmpp';
-import { createSubjects, decodePayload, deviceIdFromParts, parseConnreqEvent, parseSessionStartedEvent, type ConnreqEvent, type SessionStartedEvent } from '@acs/contracts';
+import { createSubjects, deviceIdFromParts, type ConnreqEvent } from '@acs/contracts';
 import { createFleet, type Cpe, type Fleet } from '@acs/cpe-sim';
-import { BusRegistryClient, createGatewayService, DEFAULT_SETTINGS, type GatewayService } from '@acs/cwmp-gateway';
+import type { GatewayService } from '@acs/cwmp-gateway';
 import { busXmppAccounts, createMemoryTokenStore, createRegistryService, createSecretBox, type DeviceStore, type DeviceType, type RegistryService } from '@acs/device-registry';
 import { createSqliteDeviceStore } from '@acs/device-registry/sqlite';
 import { createRedisKv, type Kv } from '@acs/kv';
 import { createLogger } from '@acs/telemetry';
 import { startNats, startProsody, startRedis, type NatsServer, type ProsodyServer, type RedisServer } from '@acs/testkit';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startBusGateway, watchPokeEvents, type PokeEvents } from './support/poke-events.js';
 import { waitFor } from './support/poll.js';
 
 // XMPP connection requests end to end on real NATS, Redis and Prosody: the registry (SQLite) provisions XMPP on
@@ -38,9 +39,8 @@ describe('end to end: XMPP connection requests (Annex K) provisioned by the ACS'
   let xmpp: ConnreqXmppService;
   let gateway: GatewayService;
   let kv: Kv;
-  let events: Subscription;
-  const connreqEvents = new Map<string, ConnreqEvent>();
-  const started: SessionStartedEvent[] = [];
+  let pokeEvents: PokeEvents;
+  let cwmpUrl: string;
   const fleets: Fleet[] = [];
   let tr181: Fleet;
   let tr098: Fleet;
@@ -58,7 +58,7 @@ describe('end to end: XMPP connection requests (Annex K) provisioned by the ACS'
   async function poke(deviceId: string): Promise<{ requestId: string; event: ConnreqEvent }> {
     const requestId = randomUUID();
     await buses[0]?.publishDurable(subjects.cmd.poke, { deviceId, requestId }, { msgId: requestId });
-    const event = await waitFor(`the connreq event of ${requestId}`, async () => connreqEvents.get(requestId), DEADLINE_MS + 15_000);
+    const event = await waitFor(`the connreq event of ${requestId}`, async () => pokeEvents.connreq.get(requestId), DEADLINE_MS + 15_000);
     return { requestId, event };
   }
 
@@ -105,25 +105,8 @@ describe('end to end: XMPP connection requests (Annex K) provisioned by the ACS'
     await xmpp.session.online();
 
     kv = createRedisKv(redis.url);
-    const gatewayBus = await bus('gateway');
-    gateway = createGatewayService(
-      { kv, bus: gatewayBus, subjects, logger, registry: new BusRegistryClient({ bus: gatewayBus, subjects, timeoutMs: 15_000 }) },
-      { gateway: { ...DEFAULT_SETTINGS, nonceSecret: randomBytes(32).toString('base64url') }, listen: { host: '127.0.0.1', port: 0 } },
-    );
-    const cwmpUrl = (await gateway.start()).url;
-
-    const watcher = await bus('watcher');
-    events = watcher.subscribe(subjects.evt.all, (msg) => {
-      const kind = subjects.parse(msg.subject)?.kind;
-      if (kind === 'connreq') {
-        const e = decodePayload(msg.data, parseConnreqEvent);
-        if (e.ok) connreqEvents.set(e.value.requestId, e.value);
-      } else if (kind === 'session.started') {
-        const e = decodePayload(msg.data, parseSessionStartedEvent);
-        if (e.ok) started.push(e.value);
-      }
-    });
-    await watcher.flush();
+    ({ gateway, cwmpUrl } = await startBusGateway({ bus: await bus('gateway'), kv, subjects, logger }));
+    pokeEvents = await watchPokeEvents(await bus('watcher'), subjects);
 
     const fleet = (model: 'tr181' | 'tr098', serialPrefix: string) =>
       createFleet({
@@ -148,7 +131,7 @@ describe('end to end: XMPP connection requests (Annex K) provisioned by the ACS'
 
   afterAll(async () => {
     await Promise.all(fleets.map((f) => f.stop()));
-    await events?.unsubscribe();
+    await pokeEvents?.stop();
     await gateway?.stop();
     await xmpp?.stop();
     await httpWorker?.stop();
@@ -192,7 +175,7 @@ describe('end to end: XMPP connection requests (Annex K) provisioned by the ACS'
     expect(results.filter((r) => r.event.outcome !== 'accepted').map((r) => r.event)).toEqual([]);
     expect(new Set(results.map((r) => r.event.transport))).toEqual(new Set(['xmpp']));
     const ids = new Set(results.map((r) => r.requestId));
-    const answered = () => started.filter((s) => s.requestId !== undefined && ids.has(s.requestId) && s.eventCodes.includes(CONNECTION_REQUEST)).length;
+    const answered = () => pokeEvents.started.filter((s) => s.requestId !== undefined && ids.has(s.requestId) && s.eventCodes.includes(CONNECTION_REQUEST)).length;
     await waitFor('a 6 CONNECTION REQUEST session for every poke', async () => (answered() === ids.size ? true : undefined), 60_000);
     await Promise.all(all.map((cpe) => cpe.whenIdle()));
   }, 180_000);
