@@ -52,7 +52,7 @@ export interface ConnreqStunReadiness {
 export interface ConnreqStunService {
   /** Binds the STUN socket, serves the endpoints and consumes `cmd.connreq.udp`. */
   start(): Promise<void>;
-  /** Stops the consumer (requests waiting for a session end as timeout), the endpoints, then closes the socket. */
+  /** Stops the endpoints and the consumer, lets the requests already sent see their session, then closes the socket. */
   stop(): Promise<void>;
   ready(): ConnreqStunReadiness;
   /** The bound STUN socket's address (port 0 in tests picks one). */
@@ -169,10 +169,10 @@ export function createConnreqStunService(deps: ConnreqStunDeps, settings: Connre
       state = 'stopped';
       consuming = false;
       await endpoints?.stop();
-      // Waiting requests end as timeout once the waiter stops; the worker publishes their outcomes.
-      const stopping = wasStarted ? worker.stop() : Promise.resolve();
+      // Requests already sent keep waiting for their session (at most CONNREQ_UDP_SESSION_WAIT_MS): a rolling
+      // restart must not report `timeout` for a CPE that is opening its session. Then the waiter, then the socket.
+      if (wasStarted) await worker.stop();
       await waiter.stop();
-      await stopping;
       if (listening) await new Promise<void>((resolve) => socket.close(() => resolve()));
       listening = false;
     },

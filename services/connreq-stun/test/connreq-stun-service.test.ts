@@ -226,4 +226,32 @@ describe('connreq-stun on NATS and Redis', () => {
     await sessionStarted(deviceId);
     expect(await eventOf(requestId)).toMatchObject({ outcome: 'accepted' });
   });
+
+  it('lets a request already sent see its session when the replica stops (a rolling restart reports no false timeout)', async () => {
+    const own = createSubjects(`t${randomUUID().slice(0, 8)}.acs`);
+    const replica = createConnreqStunService(
+      { bus, subjects: own, bindings: bindings(), logger: createLogger({ service: 't', level: 'silent' }) },
+      testSettings({ replica: 'stun-stopping', udp: { copies: 1, intervalMs: 0, sessionWaitMs: 5_000, addressMaxAgeMs: 60_000 } }),
+    );
+    await replica.start();
+    const outcomes: ConnreqEvent[] = [];
+    const watch = client.subscribe(own.evt.allConnreqs, (msg) => {
+      const parsed = parseConnreqEvent(JSON.parse(Buffer.from(msg.data).toString()));
+      if (parsed.ok) outcomes.push(parsed.value);
+    });
+    await client.flush();
+    const cpe = await peer();
+    const deviceId = `00A0C5-GW-${randomUUID().slice(0, 8)}`;
+    const requestId = randomUUID();
+    const command = { requestId, deviceId, deadline: new Date(Date.now() + 10_000).toISOString(), host: '127.0.0.1', port: cpe.port, credentials: CR, addressSeenAt: new Date().toISOString() };
+    await client.publishDurable(own.cmd.connreq.udp, command, { msgId: requestId });
+    await cpe.nonStun(1);
+    const stopping = replica.stop();
+    await client.publishDurable(own.evt.sessionStarted(deviceId), { deviceId, sessionId: randomUUID(), startedAt: new Date().toISOString(), eventCodes: ['6 CONNECTION REQUEST'] }, { msgId: randomUUID() });
+    await stopping;
+    await until(() => (outcomes.length > 0 ? outcomes : undefined), 'the outcome');
+    await watch.unsubscribe();
+    expect(outcomes.map((e) => [e.requestId, e.outcome])).toEqual([[requestId, 'accepted']]);
+  });
 });
+
