@@ -247,6 +247,14 @@ describe('connreq-stun on NATS and Redis', () => {
     await client.publishDurable(own.cmd.connreq.udp, command, { msgId: requestId });
     await cpe.nonStun(1);
     const stopping = replica.stop();
+    // The session starts once the replica is well into stopping: its endpoints are gone.
+    await until(async () => {
+      const answered = await client.request(own.stun.relay('stun-stopping'), {}, { timeoutMs: 500 }).then(
+        () => true,
+        () => false,
+      );
+      return answered ? undefined : true;
+    }, 'the endpoints to stop');
     await client.publishDurable(own.evt.sessionStarted(deviceId), { deviceId, sessionId: randomUUID(), startedAt: new Date().toISOString(), eventCodes: ['6 CONNECTION REQUEST'] }, { msgId: randomUUID() });
     await stopping;
     await until(() => (outcomes.length > 0 ? outcomes : undefined), 'the outcome');
