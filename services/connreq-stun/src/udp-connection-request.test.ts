@@ -25,9 +25,11 @@ function command(extra: Partial<ConnreqUdpCommand> = {}): ConnreqUdpCommand {
 
 function harness(binding: Binding | null, started = true) {
   const sent: Datagram[] = [];
+  const via: Array<string | undefined> = [];
   const relay: Relay = {
-    send: async (_replica, d) => {
+    send: async (replica, d) => {
       sent.push(d);
+      via.push(replica);
       return {};
     },
     endpoint: { name: 'relay', subject: 'x', handler: () => ({}) },
@@ -35,22 +37,24 @@ function harness(binding: Binding | null, started = true) {
   const waiter: SessionWaiter = { waitFor: async () => started, start: async () => {}, stop: async () => {} };
   const perform = createUdpConnectionRequest({ bindings: { get: async () => binding }, relay, waiter, copies: 3, intervalMs: 0, sessionWaitMs: 1_000, addressMaxAgeMs: 60_000 });
   const run = (cmd: ConnreqUdpCommand) => perform(cmd, { signal: new AbortController().signal, deadline: Date.now() + 5_000, log });
-  return { sent, run };
+  return { sent, via, run };
 }
 
 describe('UDP connection request (perform)', () => {
   const binding: Binding = { host: '203.0.113.9', port: 5_000, firstSeenAt: Date.now() - 1_000, lastSeenAt: Date.now() - 500, replica: 'a' };
 
-  it('sends to the live binding rather than an older reported address', async () => {
-    const { sent, run } = harness(binding);
+  it('sends to the live binding rather than an older reported address, through the replica holding it', async () => {
+    const { sent, via, run } = harness(binding);
     expect(await run(command({ addressSeenAt: new Date(Date.now() - 60_000).toISOString() }))).toMatchObject({ outcome: 'accepted' });
     expect(sent[0]).toMatchObject({ host: '203.0.113.9', port: 5_000, copies: 3 });
+    expect(via).toEqual(['a']);
   });
 
-  it('sends to a reported address newer than the binding', async () => {
-    const { sent, run } = harness(binding);
+  it('sends to a reported address newer than the binding, from its own socket', async () => {
+    const { sent, via, run } = harness(binding);
     await run(command({ addressSeenAt: new Date().toISOString() }));
     expect(sent[0]).toMatchObject({ host: '198.51.100.7', port: 40_000 });
+    expect(via).toEqual([undefined]);
   });
 
   it('keeps ts strictly increasing per device, so a second poke within the same second is not stale to the CPE', async () => {
