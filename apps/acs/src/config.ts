@@ -23,7 +23,7 @@ const listenPort = () => intVar({ min: 0, max: 65_535 });
 const shape = {
   ...without(gatewayConfig.schema.shape, ['NODE_ENV', 'NATS_URL', 'REDIS_URL', 'CWMP_REGISTRY_TIMEOUT_MS']),
   ...without(registryConfig.schema.shape, ['MONGODB_URL', 'NATS_URL', 'REGISTRY_METRICS_PORT']),
-  ...without(connreqHttpConfig.schema.shape, ['NODE_ENV', 'NATS_URL', 'CONNREQ_HTTP_METRICS_PORT', 'CONNREQ_HTTP_METRICS_HOST']),
+  ...without(connreqHttpConfig.schema.shape, ['NODE_ENV', 'NATS_URL', 'CONNREQ_HTTP_HEALTH_PORT', 'CONNREQ_HTTP_HEALTH_HOST', 'CONNREQ_HTTP_METRICS_PORT', 'CONNREQ_HTTP_METRICS_HOST']),
   ...without(connreqXmppConfig.schema.shape, ['NODE_ENV', 'NATS_URL', 'CONNREQ_XMPP_HEALTH_PORT', 'CONNREQ_XMPP_HEALTH_HOST', 'CONNREQ_XMPP_METRICS_PORT', 'CONNREQ_XMPP_METRICS_HOST']),
   /** An XMPP server for Annex K connection requests; unset: no XMPP worker, and the router never plans XMPP. */
   CONNREQ_XMPP_SERVICE: connreqXmppConfig.schema.shape.CONNREQ_XMPP_SERVICE.optional(),

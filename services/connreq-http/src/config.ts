@@ -30,6 +30,9 @@ const shape = {
     .optional(),
   /** Default HTTP proxy for commands whose egress names none. */
   CONNREQ_HTTP_PROXY_URL: urlVar({ protocols: ['http', 'https'] }).optional(),
+  /** Serve `/healthz` and `/readyz` on this port; none: not served. */
+  CONNREQ_HTTP_HEALTH_PORT: portVar().optional(),
+  CONNREQ_HTTP_HEALTH_HOST: stringVar().default('127.0.0.1'),
   /** Serve Prometheus metrics (`/metrics`) on this port; none: not served. */
   CONNREQ_HTTP_METRICS_PORT: portVar().optional(),
   /** Interface of the metrics server (`0.0.0.0` in a pod scraped from outside). */
@@ -48,7 +51,7 @@ export const connreqHttpConfig = defineConfig(shape);
 export type ConnreqHttpConfig = ConfigOf<typeof shape>;
 
 /** The variables workerSettings reads (the all-in-one's configuration has them too). */
-export type WorkerSettingsConfig = Omit<ConnreqHttpConfig, 'NODE_ENV' | 'NATS_URL' | 'ACS_SUBJECT_PREFIX' | 'CONNREQ_HTTP_METRICS_PORT' | 'CONNREQ_HTTP_METRICS_HOST' | 'LOG_LEVEL' | 'OTEL_EXPORTER_OTLP_ENDPOINT'>;
+export type WorkerSettingsConfig = Omit<ConnreqHttpConfig, 'NODE_ENV' | 'NATS_URL' | 'ACS_SUBJECT_PREFIX' | 'CONNREQ_HTTP_HEALTH_PORT' | 'CONNREQ_HTTP_HEALTH_HOST' | 'CONNREQ_HTTP_METRICS_PORT' | 'CONNREQ_HTTP_METRICS_HOST' | 'LOG_LEVEL' | 'OTEL_EXPORTER_OTLP_ENDPOINT'>;
 
 /** The worker's tuning slice of the configuration. */
 export function workerSettings(config: WorkerSettingsConfig): ConnreqHttpServiceSettings {

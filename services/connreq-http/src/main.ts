@@ -1,7 +1,7 @@
 // Composition root: the NATS bus around the HTTP connection-request worker's unit.
 import { createNatsBus } from '@acs/bus';
 import { createSubjects } from '@acs/contracts';
-import { runMain } from '@acs/service';
+import { runMain, startHealthServer } from '@acs/service';
 import { connreqHttpConfig, workerSettings } from './config.js';
 import { createConnreqHttpService } from './service.js';
 
@@ -15,11 +15,19 @@ await runMain({
     const settings = workerSettings(config);
     const service = createConnreqHttpService({ bus, subjects: createSubjects(config.ACS_SUBJECT_PREFIX), logger }, settings);
     await service.start();
+    // Ready while the consumer runs: the worker holds no other connection a probe could check.
+    let consuming = true;
+    const health =
+      config.CONNREQ_HTTP_HEALTH_PORT === undefined
+        ? undefined
+        : await startHealthServer({ host: config.CONNREQ_HTTP_HEALTH_HOST, port: config.CONNREQ_HTTP_HEALTH_PORT, readiness: () => ({ ready: consuming }) });
     return {
-      details: { concurrency: settings.concurrency, minIntervalMs: settings.minIntervalPerDeviceMs },
+      details: { concurrency: settings.concurrency, minIntervalMs: settings.minIntervalPerDeviceMs, healthPort: health?.port },
       async stop() {
         // Stop taking commands, let requests on the wire end and publish their outcome, then drain the connection.
+        consuming = false;
         await service.stop();
+        await health?.close();
         await bus.drain().catch((err: unknown) => logger.warn({ err }, 'bus drain failed'));
       },
     };

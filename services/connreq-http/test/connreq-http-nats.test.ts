@@ -8,7 +8,7 @@ import { createNatsBus, type Consumer, type NatsBus } from '@acs/bus';
 import { createSubjects, decodePayload, parseConnreqEvent, type ConnreqEvent } from '@acs/contracts';
 import { createHttpConnectionRequestEndpoint, type ConnectionRequestEndpoint } from '@acs/cpe-sim';
 import { createLogger } from '@acs/telemetry';
-import { spawnOwned, startNats, waitReady, type NatsServer, type OwnedProcess } from '@acs/testkit';
+import { freePort, spawnOwned, startNats, waitReady, type NatsServer, type OwnedProcess } from '@acs/testkit';
 import { createConnreqHttpWorker, type ConnreqHttpWorker } from '../src/worker.js';
 
 const CREDS = { username: 'cruser', password: 'crpass' };
@@ -174,6 +174,7 @@ describe('connreq-http over real NATS JetStream', () => {
     try {
       let childAccepted = 0;
       let childReady = false;
+      const healthPort = await freePort();
       child = spawnOwned(process.execPath, [MAIN_JS], {
         env: {
           ...process.env,
@@ -185,6 +186,7 @@ describe('connreq-http over real NATS JetStream', () => {
           CONNREQ_HTTP_MIN_INTERVAL_MS: String(MIN_INTERVAL_MS),
           CONNREQ_HTTP_RETRY_BASE_MS: '50',
           CONNREQ_HTTP_ACK_WAIT_MS: String(ACK_WAIT_MS),
+          CONNREQ_HTTP_HEALTH_PORT: String(healthPort),
         },
       });
       let buffered = '';
@@ -199,6 +201,9 @@ describe('connreq-http over real NATS JetStream', () => {
       });
       const proc = child;
       await waitReady(proc, 'connreq-http child', async () => childReady, 20_000);
+      // What a Kubernetes probe sees while the consumer runs.
+      const readyz = await fetch(`http://127.0.0.1:${healthPort}/readyz`);
+      expect([readyz.status, await readyz.json()]).toEqual([200, { ready: true }]);
       await r.worker();
       const ids = await r.publishAll('two');
       // Kill it while it holds work: it has published some outcomes and the run is far from done.
