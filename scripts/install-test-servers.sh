@@ -25,10 +25,11 @@ APT_WANTED=(nats-server:nats-server redis-server:redis-server prosody:prosody pr
   haproxy:haproxy xmllint:libxml2-utils openssl:openssl curl:curl
   java:default-jdk-headless javac:default-jdk-headless mvn:maven
   initdb:postgresql postgres:postgresql pg_isready:postgresql
-  stun:stun-client nft:nftables ip:iproute2)
+  stun:stun-client nft:nftables ip:iproute2 docker-compose:docker-compose)
 # javac: mongo-java-server's launcher runs as a single source file, which needs the JDK's compiler, not just a JRE.
 # initdb/postgres/pg_isready: FerretDB's PostgreSQL backend (@acs/testkit's startFerretDbPostgres()).
-# stun: Debian's RFC 3489 client, the independent check of our STUN server; nft, ip: the NAT test's namespaces.
+# stun: Debian's RFC 3489 client, the independent check of our STUN server; nft, ip: the NAT test's namespaces;
+# docker-compose (v1, no daemon needed): validates docker-compose.yml against the Compose schema.
 # Debian puts nats-server and haproxy in /usr/sbin, which a non-root PATH may lack, and PostgreSQL's server
 # binaries in /usr/lib/postgresql/<major>/bin, off PATH (the testkit looks there, the newest major first).
 find_bin() {
