@@ -50,3 +50,24 @@ describe('docker-compose.yml', () => {
     expect(haproxy).toMatch(/server\s+\S+\s+gateway-2:7547/);
   });
 });
+
+// The image (no engine here to build it): one target per service, each with its command, a HEALTHCHECK on its
+// /readyz and the non-root user; the default target is the all-in-one compose runs with per-service commands.
+describe('deploy/Dockerfile', () => {
+  const dockerfile = readFileSync(`${ROOT}deploy/Dockerfile`, 'utf8');
+  const stages = dockerfile.split(/^FROM /m).slice(1).map((stage) => ({ name: /^\S+\s+AS\s+(\S+)/.exec(stage)?.[1], body: stage }));
+
+  it('has a target per service with its command and a health check, non-root, on a maintained Node LTS', () => {
+    for (const service of ['cwmp-gateway', 'device-registry', 'connreq-http', 'connreq-xmpp', 'connreq-stun']) {
+      const stage = stages.find((s) => s.name === service);
+      expect([service, stage?.body]).toEqual([service, expect.stringContaining(`CMD ["services/${service}/dist/main.js"]`)]);
+      expect(stage?.body).toMatch(/HEALTHCHECK .*\/readyz/);
+    }
+    const runtime = stages.find((s) => s.name === 'runtime')?.body ?? '';
+    expect(runtime).toMatch(/^node:(2[2-9]|[3-9]\d)-slim /);
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toMatch(/^STOPSIGNAL SIGTERM$/m);
+    expect(stages.at(-1)?.name).toBe('acs');
+  });
+});
+
