@@ -10,6 +10,7 @@ import { stunPasswordFor, stunUsernameFor } from './credentials.js';
 import { createDeviceLookup } from './device-lookup.js';
 import { createRelay } from './relay.js';
 import { createSessionWaiter } from './session-waiter.js';
+import { exportStunCounters } from './stun-metrics.js';
 import { createStunServer, type StunServer } from './stun-server.js';
 import { createUdpConnectionRequest } from './udp-connection-request.js';
 
@@ -120,6 +121,7 @@ export function createConnreqStunService(deps: ConnreqStunDeps, settings: Connre
     tryTimeoutMs: settings.udp.sessionWaitMs + sendSpanMs + 1_000,
     ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
   });
+  const exported = exportStunCounters(server.counters, deps.metrics === undefined ? {} : { metrics: deps.metrics });
   let endpoints: ServiceHandle | undefined;
   let listening = false;
   let consuming = false;
@@ -175,6 +177,7 @@ export function createConnreqStunService(deps: ConnreqStunDeps, settings: Connre
       await waiter.stop();
       if (listening) await new Promise<void>((resolve) => socket.close(() => resolve()));
       listening = false;
+      exported.stop();
     },
     ready() {
       return { ready: listening && consuming, stun: listening ? 'listening' : 'closed', consumer: consuming ? 'running' : 'stopped' };
